@@ -1,0 +1,310 @@
+//! Building the application state, warming up connections, and serving with graceful shutdown.
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::cache::Redis;
+use crate::config::{Config, ServiceUrl};
+use crate::db::bootstrap::{self, LocalCluster};
+use crate::db::pools::{DbTargets, Pools};
+use crate::db::migrate;
+
+/// Readiness flags shared by the warm-up task, the probes and shutdown.
+#[derive(Default)]
+pub struct Readiness {
+    warmed: AtomicBool,
+    shutting_down: AtomicBool,
+}
+
+impl Readiness {
+    pub fn is_warmed(&self) -> bool {
+        self.warmed.load(Ordering::Acquire)
+    }
+
+    pub fn mark_warmed(&self) {
+        self.warmed.store(true, Ordering::Release);
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire)
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Release);
+    }
+}
+
+/// Everything a request handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<AppInner>);
+
+pub struct AppInner {
+    pub config: Config,
+    pub pools: Pools,
+    pub redis: Option<Redis>,
+    pub readiness: Readiness,
+    /// Admission control: one permit per in-flight request (`MAX_CONCURRENT_REQUESTS`).
+    pub admission: Arc<Semaphore>,
+    /// Cancelled at shutdown: background work stops when it fires.
+    pub shutdown: CancellationToken,
+}
+
+impl Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state for a resolved primary database. Nothing connects yet.
+    pub fn build(config: Config, primary_url: &ServiceUrl) -> anyhow::Result<Self> {
+        let targets =
+            DbTargets::resolve(&config, primary_url).context("invalid database URL")?;
+        let pools = Pools::connect_lazy(&config, &targets);
+        let redis = match &config.redis_url {
+            Some(url) => Some(Redis::new(url, &config.redis_prefix).context("invalid REDIS_URL")?),
+            None => None,
+        };
+        Ok(AppState(Arc::new(AppInner {
+            admission: Arc::new(Semaphore::new(config.max_concurrent_requests)),
+            config,
+            pools,
+            redis,
+            readiness: Readiness::default(),
+            shutdown: CancellationToken::new(),
+        })))
+    }
+}
+
+/// Why warm-up gave up.
+#[derive(Debug, thiserror::Error)]
+pub enum WarmupError {
+    #[error("the database did not answer after {attempts} attempts: {last}")]
+    Unreachable { attempts: u32, last: String },
+    #[error("migrations failed: {0}")]
+    Migrations(String),
+    #[error("start-up was cancelled")]
+    Cancelled,
+}
+
+/// Delay before attempt `n` (1-based): doubles from the base delay, capped at 30 s.
+pub fn backoff(base: Duration, attempt: u32) -> Duration {
+    let factor = 1u32 << attempt.saturating_sub(1).min(10);
+    (base * factor).min(Duration::from_secs(30))
+}
+
+/// Connects to the database with retries and backoff (creating the database outside
+/// production), applies migrations when `AUTO_MIGRATE` is on, checks the replica and Redis,
+/// then marks the state ready. `WARMUP_MAX_ATTEMPTS=0` retries until the database answers.
+pub async fn warm_up(state: &AppState) -> Result<(), WarmupError> {
+    let config = &state.config;
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let result = async {
+            if !config.environment.is_production() {
+                let opts = state.pools.direct().connect_options();
+                bootstrap::ensure_database(&opts).await?;
+            }
+            state.pools.ping_primary(Duration::from_secs(5)).await
+        }
+        .await;
+        match result {
+            Ok(()) => break,
+            Err(e) => {
+                let limit = config.warmup_max_attempts;
+                if limit != 0 && attempt >= limit {
+                    return Err(WarmupError::Unreachable {
+                        attempts: attempt,
+                        last: e.to_string(),
+                    });
+                }
+                let delay = backoff(config.warmup_base_delay, attempt);
+                tracing::warn!(
+                    attempt,
+                    retry_in_ms = delay.as_millis() as u64,
+                    error = %e,
+                    "database unreachable; retrying"
+                );
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = state.shutdown.cancelled() => return Err(WarmupError::Cancelled),
+                }
+            }
+        }
+    }
+    if config.auto_migrate {
+        let report = migrate::run(state.pools.direct())
+            .await
+            .map_err(|e| WarmupError::Migrations(e.to_string()))?;
+        tracing::info!(
+            applied_now = report.applied_now,
+            total = report.total,
+            "migrations up to date"
+        );
+    }
+    let replica = state.pools.probe_replica(Duration::from_secs(3)).await;
+    if let Some(redis) = &state.redis {
+        if let Err(e) = redis.ping(Duration::from_secs(3)).await {
+            tracing::warn!(error = %e, "Redis unreachable; running without it until it answers");
+        }
+    }
+    state.readiness.mark_warmed();
+    tracing::info!(replica = ?replica, "warm-up done; ready for traffic");
+    Ok(())
+}
+
+/// The server ran past `SHUTDOWN_TIMEOUT_MS` with requests still in flight.
+#[derive(Debug, thiserror::Error)]
+#[error("requests were still in flight after the drain time")]
+pub struct DrainTimeout;
+
+/// Serves until `shutdown` resolves, then stops accepting, drains in-flight requests for up to
+/// `SHUTDOWN_TIMEOUT_MS`, and cancels background work.
+pub async fn run_server(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), DrainTimeout> {
+    let app = crate::http::router(state.clone());
+    let (fired_tx, fired_rx) = tokio::sync::oneshot::channel::<()>();
+    let readiness_state = state.clone();
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        readiness_state.readiness.begin_shutdown();
+        tracing::info!("shutdown requested: no new connections; draining in-flight requests");
+        let _ = fired_tx.send(());
+    });
+    let mut server = std::pin::pin!(server.into_future());
+    let result = tokio::select! {
+        r = &mut server => {
+            if let Err(e) = r { tracing::error!(error = %e, "server error"); }
+            Ok(())
+        }
+        _ = fired_rx => {
+            match tokio::time::timeout(state.config.shutdown_timeout, &mut server).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => { tracing::error!(error = %e, "server error"); Ok(()) }
+                Err(_) => {
+                    tracing::error!(
+                        drain_ms = state.config.shutdown_timeout.as_millis() as u64,
+                        "drain time exceeded; abandoning in-flight requests"
+                    );
+                    Err(DrainTimeout)
+                }
+            }
+        }
+    };
+    state.shutdown.cancel();
+    result
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!(signal = "SIGINT", "signal received"),
+        _ = term => tracing::info!(signal = "SIGTERM", "signal received"),
+    }
+}
+
+/// `banca serve`: find the database, listen, warm up in the background, serve until a signal,
+/// drain, close pools and stop a private cluster if one was started.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    if config.jwt_secrets_generated {
+        tracing::warn!(
+            "JWT_ACCESS_SECRET/JWT_REFRESH_SECRET unset: using secrets generated for this run \
+             (tokens stop working at restart); set them in .env to keep sessions"
+        );
+    }
+    if config.disable_auth {
+        tracing::warn!("DISABLE_AUTH=true: authentication is off (development only)");
+    }
+    let resolved = bootstrap::resolve_database(&config).await?;
+    let mut cluster: Option<LocalCluster> = resolved.cluster;
+    tracing::info!(database = %resolved.url, origin = resolved.origin, "database selected");
+
+    let addr = format!("{}:{}", config.host, config.port);
+    let listener = TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (is another server using PORT={}?)", config.port))?;
+    let local = listener.local_addr()?;
+    let state = AppState::build(config, &resolved.url)?;
+
+    let display_host = if local.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        local.ip().to_string()
+    };
+    tracing::info!(
+        url = %format!("http://{display_host}:{}/api/v1", local.port()),
+        environment = state.config.environment.as_str(),
+        "Banca listening"
+    );
+    println!(
+        "Banca listening on http://{display_host}:{}/api/v1 (readiness: /api/v1/readyz)",
+        local.port()
+    );
+
+    let warm_state = state.clone();
+    let (fatal_tx, fatal_rx) = tokio::sync::oneshot::channel::<String>();
+    tokio::spawn(async move {
+        match warm_up(&warm_state).await {
+            Ok(()) | Err(WarmupError::Cancelled) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "start-up failed");
+                let _ = fatal_tx.send(e.to_string());
+            }
+        }
+    });
+
+    let fatal = Arc::new(std::sync::Mutex::new(None::<String>));
+    let fatal_slot = fatal.clone();
+    let stop = async move {
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            Ok(reason) = fatal_rx => {
+                if let Ok(mut slot) = fatal_slot.lock() { *slot = Some(reason); }
+            }
+        }
+    };
+    let drained = run_server(listener, state.clone(), stop).await;
+    state.pools.close().await;
+    if let Some(c) = cluster.as_mut() {
+        c.stop();
+    }
+    let fatal = fatal.lock().ok().and_then(|g| g.clone());
+    if let Some(reason) = fatal {
+        anyhow::bail!("stopped: {reason}");
+    }
+    drained?;
+    tracing::info!("shutdown complete");
+    Ok(())
+}

@@ -1,0 +1,873 @@
+//! Typed configuration read from the environment (plus a `.env` file for local work).
+//!
+//! Variable names follow the existing system's deployment guide so an operator's `.env` carries
+//! over. Every problem is reported at once, one line per variable; secrets never reach `Debug`
+//! or logs. `docs/configuration.md` documents every variable.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use url::Url;
+
+/// Minimum length of a JWT secret accepted in production.
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// Where the process runs; decides log format, local conveniences and what is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Test => "test",
+            Environment::Production => "production",
+        }
+    }
+
+    pub fn is_production(self) -> bool {
+        self == Environment::Production
+    }
+}
+
+/// A secret string whose `Debug` and `Display` never show the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself; call only where the value is used, never to log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A connection URL (PostgreSQL or Redis) whose password is hidden from `Debug` and `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServiceUrl(Url);
+
+impl ServiceUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Url::parse(raw)
+            .map(ServiceUrl)
+            .map_err(|e| format!("is not a valid URL ({e})"))
+    }
+
+    /// The full URL, password included; pass it to a client, never to a log.
+    pub fn expose(&self) -> &str {
+        self.0.as_str()
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+
+    /// The URL with the password replaced, safe to print.
+    pub fn redacted(&self) -> String {
+        let mut u = self.0.clone();
+        if u.password().is_some() {
+            let _ = u.set_password(Some("[redacted]"));
+        }
+        // Query strings can carry passwords too (`password=`, `sslpassword=`).
+        if u.query().is_some() {
+            let pairs: Vec<(String, String)> = u
+                .query_pairs()
+                .map(|(k, v)| {
+                    let hidden = k.to_ascii_lowercase().contains("password")
+                        || k.to_ascii_lowercase().contains("token");
+                    (
+                        k.into_owned(),
+                        if hidden { "[redacted]".into() } else { v.into_owned() },
+                    )
+                })
+                .collect();
+            u.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        u.to_string()
+    }
+}
+
+impl fmt::Debug for ServiceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", self.redacted())
+    }
+}
+
+impl fmt::Display for ServiceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Which browser origins may call the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// Unset, empty or containing `*`: every origin is reflected (the existing system's default).
+    Any,
+    /// Exact origins, trimmed and without trailing slashes.
+    List(Vec<String>),
+}
+
+/// Whether sqlx keeps named prepared statements per connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementCache {
+    /// Off when the URL looks like PgBouncer in transaction mode (`pgbouncer=true` or port 6543).
+    Auto,
+    On,
+    Off,
+}
+
+/// The whole configuration of a Banca process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub environment: Environment,
+    pub host: String,
+    pub port: u16,
+    pub log_level: String,
+
+    /// Pooled primary (`DATABASE_URL`); `None` only outside production (local default applies).
+    pub database_url: Option<ServiceUrl>,
+    /// Direct connection for migrations, advisory locks and jobs (`DIRECT_URL`).
+    pub direct_url: Option<ServiceUrl>,
+    /// Read replica for reports (`DATABASE_URL_REPLICA`).
+    pub replica_url: Option<ServiceUrl>,
+    /// Pool size of the primary; `None` means the URL's `connection_limit`, else 25.
+    pub database_pool_max: Option<u32>,
+    pub database_pool_min: u32,
+    pub direct_pool_max: u32,
+    pub replica_pool_max: u32,
+    pub database_acquire_timeout: Duration,
+    pub statement_cache: StatementCache,
+    pub auto_migrate: bool,
+    pub local_pg_dir: PathBuf,
+    pub warmup_max_attempts: u32,
+    pub warmup_base_delay: Duration,
+    pub replica_retry_interval: Duration,
+
+    pub redis_url: Option<ServiceUrl>,
+    pub redis_prefix: String,
+
+    pub jwt_access_secret: Secret,
+    pub jwt_refresh_secret: Secret,
+    /// True when the JWT secrets were generated for this run (development only).
+    pub jwt_secrets_generated: bool,
+    pub jwt_access_expires_in: Duration,
+    pub jwt_refresh_expires_in: Duration,
+    pub disable_auth: bool,
+
+    pub cors_origins: CorsOrigins,
+    pub trust_proxy: u8,
+    pub sentry_dsn: Option<Secret>,
+    pub sentry_traces_sample_rate: f32,
+    pub business_timezone: Tz,
+
+    pub request_timeout: Duration,
+    pub max_concurrent_requests: usize,
+    pub body_limit_bytes: usize,
+    pub shutdown_timeout: Duration,
+}
+
+/// The configuration could not be built; one line per problem.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration ({} problem(s)):", self.0.len())?;
+        for line in &self.0 {
+            writeln!(f, "  - {line}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Reads variables from a map, collecting every problem instead of stopping at the first.
+struct Reader<'a> {
+    env: &'a HashMap<String, String>,
+    errors: Vec<String>,
+}
+
+impl<'a> Reader<'a> {
+    /// The value, trimmed; an empty value counts as unset.
+    fn get(&self, key: &str) -> Option<&'a str> {
+        self.env
+            .get(key)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn fail(&mut self, key: &str, problem: impl fmt::Display) {
+        self.errors.push(format!("{key}: {problem}"));
+    }
+
+    fn parse_num<T: std::str::FromStr + PartialOrd + fmt::Display + Copy>(
+        &mut self,
+        key: &str,
+        default: T,
+        min: T,
+        max: T,
+    ) -> T {
+        match self.get(key) {
+            None => default,
+            Some(raw) => match raw.parse::<T>() {
+                Ok(v) if v >= min && v <= max => v,
+                Ok(_) => {
+                    self.fail(key, format!("must be between {min} and {max}, got {raw:?}"));
+                    default
+                }
+                Err(_) => {
+                    self.fail(key, format!("must be a number, got {raw:?}"));
+                    default
+                }
+            },
+        }
+    }
+
+    fn parse_opt_num<T: std::str::FromStr + PartialOrd + fmt::Display + Copy>(
+        &mut self,
+        key: &str,
+        min: T,
+        max: T,
+    ) -> Option<T> {
+        self.get(key)?;
+        Some(self.parse_num(key, min, min, max))
+    }
+
+    fn millis(&mut self, key: &str, default_ms: u64, min_ms: u64, max_ms: u64) -> Duration {
+        Duration::from_millis(self.parse_num(key, default_ms, min_ms, max_ms))
+    }
+
+    fn boolean(&mut self, key: &str, default: bool) -> bool {
+        match self.get(key) {
+            None => default,
+            Some(raw) => match parse_bool(raw) {
+                Some(v) => v,
+                None => {
+                    self.fail(key, format!("must be true/false/1/0, got {raw:?}"));
+                    default
+                }
+            },
+        }
+    }
+
+    fn url(&mut self, key: &str, schemes: &[&str]) -> Option<ServiceUrl> {
+        let raw = self.get(key)?;
+        match ServiceUrl::parse(raw) {
+            Ok(u) if schemes.contains(&u.url().scheme()) => Some(u),
+            Ok(u) => {
+                let scheme = u.url().scheme().to_string();
+                self.fail(
+                    key,
+                    format!("scheme must be one of {}, got {scheme:?}", schemes.join(", ")),
+                );
+                None
+            }
+            Err(e) => {
+                self.fail(key, e);
+                None
+            }
+        }
+    }
+
+    fn duration_spec(&mut self, key: &str, default: &str) -> Duration {
+        let raw = self.get(key).unwrap_or(default);
+        match parse_duration_spec(raw) {
+            Some(d) if !d.is_zero() => d,
+            _ => {
+                self.fail(
+                    key,
+                    format!("must look like 15m, 60m, 12h or 7d (a number and s/m/h/d), got {raw:?}"),
+                );
+                parse_duration_spec(default).unwrap_or(Duration::from_secs(900))
+            }
+        }
+    }
+}
+
+/// Parses `true/false/1/0/yes/no/on/off` (case-insensitive).
+pub fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses the jsonwebtoken lifetime format: `90` (seconds), `90s`, `15m`, `12h`, `7d`, `500ms`.
+pub fn parse_duration_spec(raw: &str) -> Option<Duration> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (num, unit) = raw.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => return Some(Duration::from_millis(n)),
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs))
+}
+
+/// Parses `CORS_ORIGIN`: unset, empty or containing `*` allows every origin.
+pub fn parse_cors(raw: Option<&str>) -> CorsOrigins {
+    let Some(raw) = raw else {
+        return CorsOrigins::Any;
+    };
+    let entries: Vec<String> = raw
+        .split(',')
+        .map(|s| s.trim().trim_end_matches('/').to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if entries.is_empty() || entries.iter().any(|e| e == "*") {
+        CorsOrigins::Any
+    } else {
+        CorsOrigins::List(entries)
+    }
+}
+
+/// Maps pino level names onto tracing directives; anything else is passed through as a filter.
+pub fn normalize_log_level(raw: &str) -> String {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "fatal" => "error".into(),
+        "silent" => "off".into(),
+        "" => "info".into(),
+        other => other.into(),
+    }
+}
+
+fn generated_secret() -> Secret {
+    use rand::RngCore;
+    let mut bytes = [0u8; 48];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    Secret(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl Config {
+    /// Builds the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigErrors> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::from_map(&env)
+    }
+
+    /// Builds the configuration from a map of variables (tests pass their own).
+    pub fn from_map(env: &HashMap<String, String>) -> Result<Self, ConfigErrors> {
+        let mut r = Reader {
+            env,
+            errors: Vec::new(),
+        };
+
+        let env_key = if r.get("NODE_ENV").is_some() {
+            "NODE_ENV"
+        } else {
+            "APP_ENV"
+        };
+        let environment = match r.get(env_key).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("development") | Some("dev") | Some("local") => Environment::Development,
+            Some("test") => Environment::Test,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                r.fail(
+                    env_key,
+                    format!("must be development, test or production, got {other:?}"),
+                );
+                Environment::Development
+            }
+        };
+        let prod = environment.is_production();
+
+        let host = r.get("HOST").unwrap_or("0.0.0.0").to_string();
+        let port: u16 = r.parse_num("PORT", 3000, 0, 65535);
+        let log_level = normalize_log_level(r.get("LOG_LEVEL").unwrap_or("info"));
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_level) {
+            r.fail("LOG_LEVEL", format!("is not a valid level or filter ({e})"));
+        }
+
+        let pg = ["postgres", "postgresql"];
+        let database_url = r.url("DATABASE_URL", &pg);
+        if prod && database_url.is_none() && r.get("DATABASE_URL").is_none() {
+            r.fail(
+                "DATABASE_URL",
+                "is required in production (the local database default is for development only)",
+            );
+        }
+        let direct_url = r.url("DIRECT_URL", &pg);
+        let replica_url = r.url("DATABASE_URL_REPLICA", &pg);
+        let database_pool_max = r.parse_opt_num("DATABASE_POOL_MAX", 1u32, 1000);
+        let database_pool_min = r.parse_num("DATABASE_POOL_MIN", 1u32, 0, 1000);
+        let direct_pool_max = r.parse_num("DIRECT_POOL_MAX", 5u32, 1, 1000);
+        let replica_pool_max = r.parse_num("REPLICA_POOL_MAX", 10u32, 1, 1000);
+        let database_acquire_timeout = r.millis("DATABASE_ACQUIRE_TIMEOUT_MS", 5000, 100, 600_000);
+        let statement_cache = match r.get("DATABASE_STATEMENT_CACHE").map(str::to_ascii_lowercase) {
+            None => StatementCache::Auto,
+            Some(v) if v == "auto" => StatementCache::Auto,
+            Some(v) => match parse_bool(&v) {
+                Some(true) => StatementCache::On,
+                Some(false) => StatementCache::Off,
+                None => {
+                    r.fail(
+                        "DATABASE_STATEMENT_CACHE",
+                        format!("must be auto, true or false, got {v:?}"),
+                    );
+                    StatementCache::Auto
+                }
+            },
+        };
+        let auto_migrate = r.boolean("AUTO_MIGRATE", true);
+        let local_pg_dir = PathBuf::from(r.get("LOCAL_PG_DIR").unwrap_or(".banca/pg"));
+        let warmup_max_attempts = r.parse_num("WARMUP_MAX_ATTEMPTS", 0u32, 0, 1_000_000);
+        let warmup_base_delay = r.millis("WARMUP_BASE_DELAY_MS", 500, 10, 60_000);
+        let replica_retry_interval = r.millis("REPLICA_RETRY_INTERVAL_MS", 30_000, 100, 3_600_000);
+
+        let redis_url = match r.get("REDIS_URL") {
+            Some(raw) if raw.starts_with("https://") => {
+                r.fail(
+                    "REDIS_URL",
+                    "an https:// (REST) URL is not a Redis protocol URL; use redis:// or rediss://",
+                );
+                None
+            }
+            _ => r.url("REDIS_URL", &["redis", "rediss", "unix", "redis+unix"]),
+        };
+        let redis_prefix = r
+            .get("REDIS_PREFIX")
+            .map(str::to_string)
+            .unwrap_or_else(|| if prod { "prod:".into() } else { "local:".into() });
+
+        let mut jwt_secrets_generated = false;
+        let mut secret = |r: &mut Reader, key: &str| -> Secret {
+            match r.get(key) {
+                Some(v) if v.len() >= MIN_SECRET_LEN => Secret(v.to_string()),
+                Some(v) if prod => {
+                    r.fail(
+                        key,
+                        format!(
+                            "is {} characters; production needs at least {MIN_SECRET_LEN} (try: openssl rand -hex 32)",
+                            v.len()
+                        ),
+                    );
+                    Secret(String::new())
+                }
+                Some(v) => Secret(v.to_string()),
+                None if prod => {
+                    r.fail(key, "is required in production (try: openssl rand -hex 32)");
+                    Secret(String::new())
+                }
+                None => {
+                    jwt_secrets_generated = true;
+                    generated_secret()
+                }
+            }
+        };
+        let jwt_access_secret = secret(&mut r, "JWT_ACCESS_SECRET");
+        let jwt_refresh_secret = secret(&mut r, "JWT_REFRESH_SECRET");
+        if prod
+            && !jwt_access_secret.0.is_empty()
+            && jwt_access_secret == jwt_refresh_secret
+        {
+            r.fail(
+                "JWT_REFRESH_SECRET",
+                "must differ from JWT_ACCESS_SECRET in production",
+            );
+        }
+        let jwt_access_expires_in = r.duration_spec("JWT_ACCESS_EXPIRES_IN", "15m");
+        let jwt_refresh_expires_in = r.duration_spec("JWT_REFRESH_EXPIRES_IN", "7d");
+        let disable_auth = r.boolean("DISABLE_AUTH", false);
+        if disable_auth && environment != Environment::Development {
+            r.fail(
+                "DISABLE_AUTH",
+                format!(
+                    "is only allowed with NODE_ENV=development (here: {})",
+                    environment.as_str()
+                ),
+            );
+        }
+
+        let cors_origins = parse_cors(r.get("CORS_ORIGIN"));
+        let trust_proxy: u8 = match r.get("TRUST_PROXY").map(str::to_ascii_lowercase).as_deref() {
+            Some("true") => 1,
+            Some("false") => 0,
+            _ => r.parse_num("TRUST_PROXY", 1u8, 0, 10),
+        };
+        let sentry_dsn = match r.get("SENTRY_DSN") {
+            None => None,
+            Some(raw) => match Url::parse(raw) {
+                Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {
+                    Some(Secret(raw.to_string()))
+                }
+                _ => {
+                    r.fail("SENTRY_DSN", "must be a DSN URL like https://key@host/123");
+                    None
+                }
+            },
+        };
+        let sentry_traces_sample_rate = r.parse_num("SENTRY_TRACES_SAMPLE_RATE", 0.1f32, 0.0, 1.0);
+        let business_timezone = match r
+            .get("BUSINESS_TIMEZONE")
+            .unwrap_or("America/Costa_Rica")
+            .parse::<Tz>()
+        {
+            Ok(tz) => tz,
+            Err(_) => {
+                let raw = r.get("BUSINESS_TIMEZONE").unwrap_or_default().to_string();
+                r.fail(
+                    "BUSINESS_TIMEZONE",
+                    format!("is not an IANA time zone (e.g. America/Costa_Rica), got {raw:?}"),
+                );
+                chrono_tz::America::Costa_Rica
+            }
+        };
+
+        let request_timeout = r.millis("REQUEST_TIMEOUT_MS", 15_000, 100, 600_000);
+        let max_concurrent_requests = r.parse_num("MAX_CONCURRENT_REQUESTS", 256usize, 1, 100_000);
+        let body_limit_bytes = r.parse_num("BODY_LIMIT_BYTES", 1_048_576usize, 1024, 64 * 1_048_576);
+        let shutdown_timeout = r.millis("SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000);
+
+        if !r.errors.is_empty() {
+            return Err(ConfigErrors(r.errors));
+        }
+        Ok(Config {
+            environment,
+            host,
+            port,
+            log_level,
+            database_url,
+            direct_url,
+            replica_url,
+            database_pool_max,
+            database_pool_min,
+            direct_pool_max,
+            replica_pool_max,
+            database_acquire_timeout,
+            statement_cache,
+            auto_migrate,
+            local_pg_dir,
+            warmup_max_attempts,
+            warmup_base_delay,
+            replica_retry_interval,
+            redis_url,
+            redis_prefix,
+            jwt_access_secret,
+            jwt_refresh_secret,
+            jwt_secrets_generated,
+            jwt_access_expires_in,
+            jwt_refresh_expires_in,
+            disable_auth,
+            cors_origins,
+            trust_proxy,
+            sentry_dsn,
+            sentry_traces_sample_rate,
+            business_timezone,
+            request_timeout,
+            max_concurrent_requests,
+            body_limit_bytes,
+            shutdown_timeout,
+        })
+    }
+
+    /// A configuration for tests and tools: development defaults plus the given variables.
+    pub fn for_tests(vars: &[(&str, &str)]) -> Self {
+        let env: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::from_map(&env).expect("test configuration must be valid")
+    }
+
+    /// The effective configuration as `KEY=value` lines with secrets redacted (`check-config`).
+    pub fn redacted_lines(&self) -> Vec<(String, String)> {
+        let opt = |u: &Option<ServiceUrl>, unset: &str| {
+            u.as_ref()
+                .map(|u| u.redacted())
+                .unwrap_or_else(|| unset.to_string())
+        };
+        let secret = |_s: &Secret| {
+            if self.jwt_secrets_generated {
+                "[generated for this run]".to_string()
+            } else {
+                "[redacted]".to_string()
+            }
+        };
+        vec![
+            ("NODE_ENV".into(), self.environment.as_str().into()),
+            ("HOST".into(), self.host.clone()),
+            ("PORT".into(), self.port.to_string()),
+            ("LOG_LEVEL".into(), self.log_level.clone()),
+            (
+                "DATABASE_URL".into(),
+                opt(&self.database_url, "(unset: local default database)"),
+            ),
+            (
+                "DIRECT_URL".into(),
+                opt(&self.direct_url, "(unset: uses DATABASE_URL)"),
+            ),
+            (
+                "DATABASE_URL_REPLICA".into(),
+                opt(&self.replica_url, "(unset: reports read the primary)"),
+            ),
+            (
+                "DATABASE_POOL_MAX".into(),
+                self.database_pool_max
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "(URL connection_limit, else 25)".into()),
+            ),
+            ("DATABASE_POOL_MIN".into(), self.database_pool_min.to_string()),
+            ("DIRECT_POOL_MAX".into(), self.direct_pool_max.to_string()),
+            ("REPLICA_POOL_MAX".into(), self.replica_pool_max.to_string()),
+            (
+                "DATABASE_ACQUIRE_TIMEOUT_MS".into(),
+                self.database_acquire_timeout.as_millis().to_string(),
+            ),
+            (
+                "DATABASE_STATEMENT_CACHE".into(),
+                format!("{:?}", self.statement_cache).to_ascii_lowercase(),
+            ),
+            ("AUTO_MIGRATE".into(), self.auto_migrate.to_string()),
+            ("LOCAL_PG_DIR".into(), self.local_pg_dir.display().to_string()),
+            (
+                "WARMUP_MAX_ATTEMPTS".into(),
+                if self.warmup_max_attempts == 0 {
+                    "0 (retry until the database answers)".into()
+                } else {
+                    self.warmup_max_attempts.to_string()
+                },
+            ),
+            (
+                "WARMUP_BASE_DELAY_MS".into(),
+                self.warmup_base_delay.as_millis().to_string(),
+            ),
+            (
+                "REPLICA_RETRY_INTERVAL_MS".into(),
+                self.replica_retry_interval.as_millis().to_string(),
+            ),
+            ("REDIS_URL".into(), opt(&self.redis_url, "(unset: no Redis)")),
+            ("REDIS_PREFIX".into(), self.redis_prefix.clone()),
+            ("JWT_ACCESS_SECRET".into(), secret(&self.jwt_access_secret)),
+            ("JWT_REFRESH_SECRET".into(), secret(&self.jwt_refresh_secret)),
+            (
+                "JWT_ACCESS_EXPIRES_IN".into(),
+                format!("{}s", self.jwt_access_expires_in.as_secs()),
+            ),
+            (
+                "JWT_REFRESH_EXPIRES_IN".into(),
+                format!("{}s", self.jwt_refresh_expires_in.as_secs()),
+            ),
+            ("DISABLE_AUTH".into(), self.disable_auth.to_string()),
+            (
+                "CORS_ORIGIN".into(),
+                match &self.cors_origins {
+                    CorsOrigins::Any => "* (every origin)".into(),
+                    CorsOrigins::List(l) => l.join(","),
+                },
+            ),
+            ("TRUST_PROXY".into(), self.trust_proxy.to_string()),
+            (
+                "SENTRY_DSN".into(),
+                if self.sentry_dsn.is_some() {
+                    "[redacted]".into()
+                } else {
+                    "(unset)".into()
+                },
+            ),
+            (
+                "SENTRY_TRACES_SAMPLE_RATE".into(),
+                self.sentry_traces_sample_rate.to_string(),
+            ),
+            ("BUSINESS_TIMEZONE".into(), self.business_timezone.name().into()),
+            (
+                "REQUEST_TIMEOUT_MS".into(),
+                self.request_timeout.as_millis().to_string(),
+            ),
+            (
+                "MAX_CONCURRENT_REQUESTS".into(),
+                self.max_concurrent_requests.to_string(),
+            ),
+            ("BODY_LIMIT_BYTES".into(), self.body_limit_bytes.to_string()),
+            (
+                "SHUTDOWN_TIMEOUT_MS".into(),
+                self.shutdown_timeout.as_millis().to_string(),
+            ),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(vars: &[(&str, &str)]) -> HashMap<String, String> {
+        vars.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn errors(vars: &[(&str, &str)]) -> Vec<String> {
+        Config::from_map(&map(vars)).expect_err("must be rejected").0
+    }
+
+    #[test]
+    fn defaults_work_for_development() {
+        let c = Config::from_map(&map(&[])).unwrap();
+        assert_eq!(c.environment, Environment::Development);
+        assert_eq!(c.port, 3000);
+        assert!(c.jwt_secrets_generated);
+        assert_eq!(c.business_timezone, chrono_tz::America::Costa_Rica);
+        assert_eq!(c.cors_origins, CorsOrigins::Any);
+        assert_eq!(c.body_limit_bytes, 1_048_576);
+        assert_eq!(c.shutdown_timeout, Duration::from_secs(30));
+        assert_eq!(c.jwt_access_expires_in, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn each_invalid_value_is_reported_on_its_own_line() {
+        let errs = errors(&[
+            ("PORT", "seventy"),
+            ("DATABASE_URL", "mysql://x@y/z"),
+            ("REDIS_URL", "not a url"),
+            ("BUSINESS_TIMEZONE", "Mars/Olympus"),
+            ("REQUEST_TIMEOUT_MS", "-5"),
+            ("MAX_CONCURRENT_REQUESTS", "0"),
+            ("JWT_ACCESS_EXPIRES_IN", "15 fortnights"),
+            ("TRUST_PROXY", "99"),
+            ("NODE_ENV", "staging"),
+            ("AUTO_MIGRATE", "maybe"),
+            ("SENTRY_DSN", "nope"),
+            ("LOG_LEVEL", "info,=="),
+        ]);
+        let find = |key: &str| errs.iter().any(|e| e.starts_with(&format!("{key}: ")));
+        for key in [
+            "PORT",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "BUSINESS_TIMEZONE",
+            "REQUEST_TIMEOUT_MS",
+            "MAX_CONCURRENT_REQUESTS",
+            "JWT_ACCESS_EXPIRES_IN",
+            "TRUST_PROXY",
+            "NODE_ENV",
+            "AUTO_MIGRATE",
+            "SENTRY_DSN",
+            "LOG_LEVEL",
+        ] {
+            assert!(find(key), "no error line for {key}: {errs:#?}");
+        }
+        assert_eq!(errs.len(), 12, "{errs:#?}");
+        assert!(errs
+            .iter()
+            .any(|e| e == "PORT: must be a number, got \"seventy\""));
+    }
+
+    #[test]
+    fn production_requires_database_and_strong_distinct_secrets() {
+        let errs = errors(&[("NODE_ENV", "production")]);
+        assert!(errs.iter().any(|e| e.starts_with("DATABASE_URL: is required")));
+        assert!(errs.iter().any(|e| e.starts_with("JWT_ACCESS_SECRET: is required")));
+        assert!(errs.iter().any(|e| e.starts_with("JWT_REFRESH_SECRET: is required")));
+
+        let errs = errors(&[
+            ("NODE_ENV", "production"),
+            ("DATABASE_URL", "postgres://u:p@db/banca"),
+            ("JWT_ACCESS_SECRET", "short"),
+            ("JWT_REFRESH_SECRET", "short"),
+        ]);
+        assert!(errs
+            .iter()
+            .any(|e| e.starts_with("JWT_ACCESS_SECRET: is 5 characters")));
+
+        let same = "a".repeat(40);
+        let errs = errors(&[
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", "postgres://u:p@db/banca"),
+            ("JWT_ACCESS_SECRET", &same),
+            ("JWT_REFRESH_SECRET", &same),
+        ]);
+        assert_eq!(
+            errs,
+            vec!["JWT_REFRESH_SECRET: must differ from JWT_ACCESS_SECRET in production"]
+        );
+    }
+
+    #[test]
+    fn disable_auth_is_refused_outside_development() {
+        let errs = errors(&[("NODE_ENV", "test"), ("DISABLE_AUTH", "true")]);
+        assert!(errs[0].starts_with("DISABLE_AUTH: is only allowed"));
+        let c = Config::from_map(&map(&[("DISABLE_AUTH", "true")])).unwrap();
+        assert!(c.disable_auth);
+    }
+
+    #[test]
+    fn secrets_and_passwords_are_redacted_in_debug() {
+        let c = Config::from_map(&map(&[
+            ("DATABASE_URL", "postgres://banca:hunter2pass@db:6543/banca?pgbouncer=true"),
+            ("DIRECT_URL", "postgres://banca:directpass@db:5432/banca"),
+            ("DATABASE_URL_REPLICA", "postgres://r:replicapass@replica/banca?password=qpass"),
+            ("REDIS_URL", "redis://:redispass@cache:6379"),
+            ("JWT_ACCESS_SECRET", "access-secret-value-that-is-long-enough-1"),
+            ("JWT_REFRESH_SECRET", "refresh-secret-value-that-is-long-enough-2"),
+            ("SENTRY_DSN", "https://sentrykey@o1.ingest.sentry.io/42"),
+        ]))
+        .unwrap();
+        let dbg = format!("{c:?}");
+        let lines = format!("{:?}", c.redacted_lines());
+        for leaked in [
+            "hunter2pass",
+            "directpass",
+            "replicapass",
+            "qpass",
+            "redispass",
+            "access-secret-value",
+            "refresh-secret-value",
+            "sentrykey",
+        ] {
+            assert!(!dbg.contains(leaked), "Debug leaks {leaked}: {dbg}");
+            assert!(!lines.contains(leaked), "check-config leaks {leaked}");
+        }
+        assert!(dbg.contains("postgres://banca:[redacted]@db:6543/banca?pgbouncer=true"));
+        assert_eq!(c.jwt_access_secret.expose(), "access-secret-value-that-is-long-enough-1");
+    }
+
+    #[test]
+    fn parsers() {
+        assert_eq!(parse_duration_spec("60m"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration_spec("7d"), Some(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration_spec("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration_spec("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration_spec("7w"), None);
+        assert_eq!(parse_duration_spec(""), None);
+        assert_eq!(parse_bool("FALSE"), Some(false));
+        assert_eq!(parse_bool("1"), Some(true));
+        assert_eq!(parse_bool("si"), None);
+        assert_eq!(
+            parse_cors(Some("https://a.cr/, https://b.cr")),
+            CorsOrigins::List(vec!["https://a.cr".into(), "https://b.cr".into()])
+        );
+        assert_eq!(parse_cors(Some("https://a.cr,*")), CorsOrigins::Any);
+        assert_eq!(normalize_log_level("fatal"), "error");
+        assert_eq!(normalize_log_level("silent"), "off");
+    }
+}

@@ -1,0 +1,363 @@
+//! The three database roles of the deployment guide: the pooled primary (`DATABASE_URL`), the
+//! direct connection (`DIRECT_URL`, for migrations, advisory locks and jobs) and the read replica
+//! (`DATABASE_URL_REPLICA`, for reports) with fallback to the primary.
+
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::ConnectOptions;
+use url::Url;
+
+use crate::config::{Config, ServiceUrl, StatementCache};
+
+/// Default size of the primary pool when neither `DATABASE_POOL_MAX` nor the URL's
+/// `connection_limit` says otherwise (the existing system's default).
+pub const DEFAULT_PRIMARY_POOL: u32 = 25;
+
+/// Query parameters Prisma reads from a URL that PostgreSQL does not know.
+const PRISMA_PARAMS: [&str; 5] = [
+    "connection_limit",
+    "pool_timeout",
+    "pgbouncer",
+    "schema",
+    "statement_cache_size",
+];
+
+/// What a Prisma-style URL said beyond the plain connection options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UrlHints {
+    pub connection_limit: Option<u32>,
+    pub pool_timeout: Option<Duration>,
+    pub pgbouncer: bool,
+}
+
+/// Parses a PostgreSQL URL, removing Prisma's own parameters and returning what they said.
+pub fn parse_pg_url(url: &ServiceUrl) -> Result<(PgConnectOptions, UrlHints), sqlx::Error> {
+    let mut u: Url = url.url().clone();
+    let mut hints = UrlHints::default();
+    let mut kept = Vec::new();
+    for (k, v) in u.query_pairs() {
+        match k.as_ref() {
+            "connection_limit" => hints.connection_limit = v.parse().ok().filter(|n| *n > 0),
+            "pool_timeout" => {
+                hints.pool_timeout = v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .map(Duration::from_secs)
+            }
+            "pgbouncer" => hints.pgbouncer = v == "true" || v == "1",
+            k if PRISMA_PARAMS.contains(&k) => {}
+            _ => kept.push((k.into_owned(), v.into_owned())),
+        }
+    }
+    if kept.is_empty() {
+        u.set_query(None);
+    } else {
+        u.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    if u.port() == Some(6543) {
+        hints.pgbouncer = true;
+    }
+    let opts = PgConnectOptions::from_str(u.as_str())?;
+    Ok((opts, hints))
+}
+
+fn tune(opts: PgConnectOptions, cache: StatementCache, hints: &UrlHints) -> PgConnectOptions {
+    let cache_on = match cache {
+        StatementCache::On => true,
+        StatementCache::Off => false,
+        StatementCache::Auto => !hints.pgbouncer,
+    };
+    let opts = if cache_on {
+        opts
+    } else {
+        // Unnamed statements only: safe behind PgBouncer in transaction mode.
+        opts.statement_cache_capacity(0)
+    };
+    opts.application_name("banca")
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500))
+}
+
+/// Resolved connection options for the three roles.
+#[derive(Debug, Clone)]
+pub struct DbTargets {
+    pub primary: PgConnectOptions,
+    pub primary_hints: UrlHints,
+    pub direct: PgConnectOptions,
+    pub replica: Option<PgConnectOptions>,
+}
+
+impl DbTargets {
+    /// Builds the targets from the configuration and the resolved primary URL.
+    pub fn resolve(config: &Config, primary_url: &ServiceUrl) -> Result<Self, sqlx::Error> {
+        let (primary, primary_hints) = parse_pg_url(primary_url)?;
+        let primary = tune(primary, config.statement_cache, &primary_hints);
+        let direct = match &config.direct_url {
+            Some(u) => {
+                let (o, h) = parse_pg_url(u)?;
+                tune(o, config.statement_cache, &h)
+            }
+            None => primary.clone(),
+        };
+        let replica = match &config.replica_url {
+            Some(u) => {
+                let (o, h) = parse_pg_url(u)?;
+                Some(tune(o, config.statement_cache, &h))
+            }
+            None => None,
+        };
+        Ok(DbTargets {
+            primary,
+            primary_hints,
+            direct,
+            replica,
+        })
+    }
+}
+
+/// Which pool served a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadSource {
+    Replica,
+    Primary,
+}
+
+impl ReadSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadSource::Replica => "replica",
+            ReadSource::Primary => "primary",
+        }
+    }
+}
+
+const REPLICA_UNKNOWN: u8 = 0;
+const REPLICA_UP: u8 = 1;
+const REPLICA_DOWN: u8 = 2;
+
+struct Replica {
+    pool: PgPool,
+    state: AtomicU8,
+    down_since: Mutex<Option<Instant>>,
+    retry_interval: Duration,
+}
+
+impl Replica {
+    /// True when the replica should be tried for this read.
+    fn usable(&self) -> bool {
+        if self.state.load(Ordering::Acquire) != REPLICA_DOWN {
+            return true;
+        }
+        let since = self.down_since.lock().map(|g| *g).unwrap_or(None);
+        since.is_none_or(|t| t.elapsed() >= self.retry_interval)
+    }
+
+    fn mark_down(&self, err: &sqlx::Error) {
+        if let Ok(mut g) = self.down_since.lock() {
+            *g = Some(Instant::now());
+        }
+        if self.state.swap(REPLICA_DOWN, Ordering::AcqRel) != REPLICA_DOWN {
+            tracing::warn!(
+                error = %err,
+                "read replica unreachable; reads fall back to the primary until it answers again"
+            );
+        }
+    }
+
+    fn mark_up(&self) {
+        if self.state.swap(REPLICA_UP, Ordering::AcqRel) == REPLICA_DOWN {
+            tracing::info!("read replica reachable again; reads go to the replica");
+        }
+    }
+}
+
+/// State of the replica as shown by `readyz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaStatus {
+    NotConfigured,
+    Unknown,
+    Up,
+    /// Configured but unreachable: reads are served by the primary.
+    Fallback,
+}
+
+/// The application's pools. Cloning is cheap (pools are reference counted).
+#[derive(Clone)]
+pub struct Pools {
+    primary: PgPool,
+    direct: PgPool,
+    replica: Option<std::sync::Arc<Replica>>,
+}
+
+/// True for errors that mean "could not talk to the server", as opposed to a query's own error.
+pub fn is_connection_error(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            // 08xxx connection exceptions, 57P0x admin shutdown / cannot connect now.
+            db.code()
+                .map(|c| c.starts_with("08") || c.starts_with("57P"))
+                .unwrap_or(false)
+        }
+        _ => false,
+    }
+}
+
+impl Pools {
+    /// Creates the pools lazily: nothing connects until first use, so a database that is down
+    /// at start does not stop the process (warm-up retries and reports it).
+    pub fn connect_lazy(config: &Config, targets: &DbTargets) -> Self {
+        let max = config
+            .database_pool_max
+            .or(targets.primary_hints.connection_limit)
+            .unwrap_or(DEFAULT_PRIMARY_POOL);
+        let acquire = targets
+            .primary_hints
+            .pool_timeout
+            .unwrap_or(config.database_acquire_timeout);
+        let primary = PgPoolOptions::new()
+            .max_connections(max)
+            .min_connections(config.database_pool_min.min(max))
+            .acquire_timeout(acquire)
+            .idle_timeout(Some(Duration::from_secs(300)))
+            .connect_lazy_with(targets.primary.clone());
+        let direct = PgPoolOptions::new()
+            .max_connections(config.direct_pool_max)
+            .acquire_timeout(config.database_acquire_timeout)
+            .idle_timeout(Some(Duration::from_secs(300)))
+            .connect_lazy_with(targets.direct.clone());
+        let replica = targets.replica.as_ref().map(|opts| {
+            std::sync::Arc::new(Replica {
+                pool: PgPoolOptions::new()
+                    .max_connections(config.replica_pool_max)
+                    .acquire_timeout(
+                        config
+                            .database_acquire_timeout
+                            .min(Duration::from_secs(3)),
+                    )
+                    .idle_timeout(Some(Duration::from_secs(300)))
+                    .connect_lazy_with(opts.clone()),
+                state: AtomicU8::new(REPLICA_UNKNOWN),
+                down_since: Mutex::new(None),
+                retry_interval: config.replica_retry_interval,
+            })
+        });
+        Pools {
+            primary,
+            direct,
+            replica,
+        }
+    }
+
+    /// The pooled primary: every request's reads and writes.
+    pub fn primary(&self) -> &PgPool {
+        &self.primary
+    }
+
+    /// The direct connection: migrations, advisory locks, jobs.
+    pub fn direct(&self) -> &PgPool {
+        &self.direct
+    }
+
+    pub fn replica_status(&self) -> ReplicaStatus {
+        match &self.replica {
+            None => ReplicaStatus::NotConfigured,
+            Some(r) => match r.state.load(Ordering::Acquire) {
+                REPLICA_UP => ReplicaStatus::Up,
+                REPLICA_DOWN => ReplicaStatus::Fallback,
+                _ => ReplicaStatus::Unknown,
+            },
+        }
+    }
+
+    /// Runs a read-only query on the replica when one is configured and reachable, else on the
+    /// primary. A connection failure on the replica marks it down (logged once) and the same
+    /// read is retried on the primary; the replica is tried again after
+    /// `REPLICA_RETRY_INTERVAL_MS`.
+    pub async fn read<T, F, Fut>(&self, query: F) -> Result<(T, ReadSource), sqlx::Error>
+    where
+        F: Fn(PgPool) -> Fut,
+        Fut: Future<Output = Result<T, sqlx::Error>>,
+    {
+        if let Some(replica) = &self.replica {
+            if replica.usable() {
+                match query(replica.pool.clone()).await {
+                    Ok(v) => {
+                        replica.mark_up();
+                        return Ok((v, ReadSource::Replica));
+                    }
+                    Err(e) if is_connection_error(&e) => replica.mark_down(&e),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        query(self.primary.clone())
+            .await
+            .map(|v| (v, ReadSource::Primary))
+    }
+
+    /// Checks the replica now (warm-up and `readyz`); updates and returns its status.
+    pub async fn probe_replica(&self, timeout: Duration) -> ReplicaStatus {
+        if let Some(r) = &self.replica {
+            let ping = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&r.pool);
+            match tokio::time::timeout(timeout, ping).await {
+                Ok(Ok(_)) => r.mark_up(),
+                Ok(Err(e)) => r.mark_down(&e),
+                Err(_) => r.mark_down(&sqlx::Error::PoolTimedOut),
+            }
+        }
+        self.replica_status()
+    }
+
+    /// `SELECT 1` on the primary within `timeout`.
+    pub async fn ping_primary(&self, timeout: Duration) -> Result<(), sqlx::Error> {
+        let ping = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&self.primary);
+        match tokio::time::timeout(timeout, ping).await {
+            Ok(r) => r.map(|_| ()),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
+    }
+
+    /// Closes every pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.primary.close().await;
+        self.direct.close().await;
+        if let Some(r) = &self.replica {
+            r.pool.close().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prisma_parameters_are_stripped_and_honoured() {
+        let url = ServiceUrl::parse(
+            "postgresql://u:p@db.example:6543/postgres?pgbouncer=true&connection_limit=8&pool_timeout=5&sslmode=require",
+        )
+        .unwrap();
+        let (opts, hints) = parse_pg_url(&url).unwrap();
+        assert_eq!(hints.connection_limit, Some(8));
+        assert_eq!(hints.pool_timeout, Some(Duration::from_secs(5)));
+        assert!(hints.pgbouncer);
+        assert_eq!(opts.get_host(), "db.example");
+        assert_eq!(opts.get_port(), 6543);
+
+        let url = ServiceUrl::parse("postgres://u@localhost:5432/banca").unwrap();
+        let (_, hints) = parse_pg_url(&url).unwrap();
+        assert_eq!(hints, UrlHints::default());
+    }
+}

@@ -1,0 +1,4 @@
+//! Pure domain types and rules: no database, no HTTP.
+
+pub mod password;
+pub mod roles;

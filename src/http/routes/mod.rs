@@ -1,0 +1,3 @@
+//! One router per feature, merged in `http::api_routes`.
+
+pub mod health;

@@ -1,0 +1,3 @@
+//! Use cases. Each owns its transaction: it either commits completely or changes nothing.
+
+pub mod admin;
