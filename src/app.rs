@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 use crate::cache::Redis;
 use crate::config::{Config, ServiceUrl};
 use crate::db::bootstrap::{self, LocalCluster};
-use crate::db::pools::{DbTargets, Pools};
 use crate::db::migrate;
+use crate::db::pools::{DbTargets, Pools};
 
 /// Readiness flags shared by the warm-up task, the probes and shutdown.
 #[derive(Default)]
@@ -68,8 +68,7 @@ impl Deref for AppState {
 impl AppState {
     /// Builds the state for a resolved primary database. Nothing connects yet.
     pub fn build(config: Config, primary_url: &ServiceUrl) -> anyhow::Result<Self> {
-        let targets =
-            DbTargets::resolve(&config, primary_url).context("invalid database URL")?;
+        let targets = DbTargets::resolve(&config, primary_url).context("invalid database URL")?;
         let pools = Pools::connect_lazy(&config, &targets);
         let redis = match &config.redis_url {
             Some(url) => Some(Redis::new(url, &config.redis_prefix).context("invalid REDIS_URL")?),
@@ -177,6 +176,16 @@ pub async fn run_server(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DrainTimeout> {
     let app = crate::http::router(state.clone());
+    run_router(listener, app, state, shutdown).await
+}
+
+/// As `run_server`, for a router already built (tests add their own routes this way).
+pub async fn run_router(
+    listener: TcpListener,
+    app: axum::Router,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), DrainTimeout> {
     let (fired_tx, fired_rx) = tokio::sync::oneshot::channel::<()>();
     let readiness_state = state.clone();
     let server = axum::serve(
@@ -252,9 +261,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(database = %resolved.url, origin = resolved.origin, "database selected");
 
     let addr = format!("{}:{}", config.host, config.port);
-    let listener = TcpListener::bind(&addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr} (is another server using PORT={}?)", config.port))?;
+    let listener = TcpListener::bind(&addr).await.with_context(|| {
+        format!(
+            "cannot listen on {addr} (is another server using PORT={}?)",
+            config.port
+        )
+    })?;
     let local = listener.local_addr()?;
     let state = AppState::build(config, &resolved.url)?;
 

@@ -26,17 +26,23 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the HTTP server (migrates at start unless AUTO_MIGRATE=false).
-    #[command(after_help = "Example:\n  PORT=3000 banca serve\n\nStops cleanly on SIGTERM/SIGINT, draining requests in flight (SHUTDOWN_TIMEOUT_MS).")]
+    #[command(
+        after_help = "Example:\n  PORT=3000 banca serve\n\nStops cleanly on SIGTERM/SIGINT, draining requests in flight (SHUTDOWN_TIMEOUT_MS)."
+    )]
     Serve {
         /// Port to listen on (overrides PORT).
         #[arg(long)]
         port: Option<u16>,
     },
     /// Apply pending database migrations on DIRECT_URL (or DATABASE_URL) and exit.
-    #[command(after_help = "Example:\n  DIRECT_URL=postgres://banca:secret@db:5432/banca banca migrate\n\nSafe to run from several machines at once: runs are serialized by an advisory lock.")]
+    #[command(
+        after_help = "Example:\n  DIRECT_URL=postgres://banca:secret@db:5432/banca banca migrate\n\nSafe to run from several machines at once: runs are serialized by an advisory lock."
+    )]
     Migrate,
     /// Create an ADMIN user. The password comes from BANCA_ADMIN_PASSWORD or a prompt.
-    #[command(after_help = "Examples:\n  banca create-admin --username admin --name \"Administración\"\n  BANCA_ADMIN_PASSWORD=… banca create-admin --username admin\n\nThe password is never taken from the command line, so it does not end up in shell history or process lists.")]
+    #[command(
+        after_help = "Examples:\n  banca create-admin --username admin --name \"Administración\"\n  BANCA_ADMIN_PASSWORD=… banca create-admin --username admin\n\nThe password is never taken from the command line, so it does not end up in shell history or process lists."
+    )]
     CreateAdmin {
         /// Login name (3–64 letters, digits, dots, dashes or underscores).
         #[arg(long)]
@@ -49,10 +55,14 @@ pub enum Command {
         email: Option<String>,
     },
     /// Create (or refresh) a demo banca with one login per role, to try things locally.
-    #[command(after_help = "Example:\n  banca seed-demo\n  DEMO_PASSWORD=demo-pass-123 banca seed-demo\n\nRefused in production. Without DEMO_PASSWORD a random password is generated and printed.")]
+    #[command(
+        after_help = "Example:\n  banca seed-demo\n  DEMO_PASSWORD=demo-pass-123 banca seed-demo\n\nRefused in production. Without DEMO_PASSWORD a random password is generated and printed."
+    )]
     SeedDemo,
     /// Validate the environment and print the effective configuration, secrets redacted.
-    #[command(after_help = "Example:\n  NODE_ENV=production banca check-config\n\nExits 1 with one line per problem when the configuration is invalid.")]
+    #[command(
+        after_help = "Example:\n  NODE_ENV=production banca check-config\n\nExits 1 with one line per problem when the configuration is invalid."
+    )]
     CheckConfig,
 }
 
@@ -187,7 +197,10 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
                 writeln!(out, "  {:<9} {}", login.role.as_str(), login.username)?;
             }
             if generated {
-                writeln!(out, "  password: {password}   (set DEMO_PASSWORD to choose it)")?;
+                writeln!(
+                    out,
+                    "  password: {password}   (set DEMO_PASSWORD to choose it)"
+                )?;
             }
             writeln!(
                 out,

@@ -88,7 +88,7 @@ impl ServiceUrl {
     pub fn redacted(&self) -> String {
         let mut u = self.0.clone();
         if u.password().is_some() {
-            let _ = u.set_password(Some("[redacted]"));
+            let _ = u.set_password(Some(MASK));
         }
         // Query strings can carry passwords too (`password=`, `sslpassword=`).
         if u.query().is_some() {
@@ -99,15 +99,18 @@ impl ServiceUrl {
                         || k.to_ascii_lowercase().contains("token");
                     (
                         k.into_owned(),
-                        if hidden { "[redacted]".into() } else { v.into_owned() },
+                        if hidden { MASK.into() } else { v.into_owned() },
                     )
                 })
                 .collect();
             u.query_pairs_mut().clear().extend_pairs(pairs);
         }
-        u.to_string()
+        u.to_string().replace(MASK, "[redacted]")
     }
 }
+
+/// Placeholder that survives URL encoding; replaced by `[redacted]` after.
+const MASK: &str = "REDACTEDxMASK";
 
 impl fmt::Debug for ServiceUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -282,7 +285,10 @@ impl<'a> Reader<'a> {
                 let scheme = u.url().scheme().to_string();
                 self.fail(
                     key,
-                    format!("scheme must be one of {}, got {scheme:?}", schemes.join(", ")),
+                    format!(
+                        "scheme must be one of {}, got {scheme:?}",
+                        schemes.join(", ")
+                    ),
                 );
                 None
             }
@@ -300,7 +306,9 @@ impl<'a> Reader<'a> {
             _ => {
                 self.fail(
                     key,
-                    format!("must look like 15m, 60m, 12h or 7d (a number and s/m/h/d), got {raw:?}"),
+                    format!(
+                        "must look like 15m, 60m, 12h or 7d (a number and s/m/h/d), got {raw:?}"
+                    ),
                 );
                 parse_duration_spec(default).unwrap_or(Duration::from_secs(900))
             }
@@ -423,7 +431,10 @@ impl Config {
         let direct_pool_max = r.parse_num("DIRECT_POOL_MAX", 5u32, 1, 1000);
         let replica_pool_max = r.parse_num("REPLICA_POOL_MAX", 10u32, 1, 1000);
         let database_acquire_timeout = r.millis("DATABASE_ACQUIRE_TIMEOUT_MS", 5000, 100, 600_000);
-        let statement_cache = match r.get("DATABASE_STATEMENT_CACHE").map(str::to_ascii_lowercase) {
+        let statement_cache = match r
+            .get("DATABASE_STATEMENT_CACHE")
+            .map(str::to_ascii_lowercase)
+        {
             None => StatementCache::Auto,
             Some(v) if v == "auto" => StatementCache::Auto,
             Some(v) => match parse_bool(&v) {
@@ -457,7 +468,13 @@ impl Config {
         let redis_prefix = r
             .get("REDIS_PREFIX")
             .map(str::to_string)
-            .unwrap_or_else(|| if prod { "prod:".into() } else { "local:".into() });
+            .unwrap_or_else(|| {
+                if prod {
+                    "prod:".into()
+                } else {
+                    "local:".into()
+                }
+            });
 
         let mut jwt_secrets_generated = false;
         let mut secret = |r: &mut Reader, key: &str| -> Secret {
@@ -486,10 +503,7 @@ impl Config {
         };
         let jwt_access_secret = secret(&mut r, "JWT_ACCESS_SECRET");
         let jwt_refresh_secret = secret(&mut r, "JWT_REFRESH_SECRET");
-        if prod
-            && !jwt_access_secret.0.is_empty()
-            && jwt_access_secret == jwt_refresh_secret
-        {
+        if prod && !jwt_access_secret.0.is_empty() && jwt_access_secret == jwt_refresh_secret {
             r.fail(
                 "JWT_REFRESH_SECRET",
                 "must differ from JWT_ACCESS_SECRET in production",
@@ -545,7 +559,8 @@ impl Config {
 
         let request_timeout = r.millis("REQUEST_TIMEOUT_MS", 15_000, 100, 600_000);
         let max_concurrent_requests = r.parse_num("MAX_CONCURRENT_REQUESTS", 256usize, 1, 100_000);
-        let body_limit_bytes = r.parse_num("BODY_LIMIT_BYTES", 1_048_576usize, 1024, 64 * 1_048_576);
+        let body_limit_bytes =
+            r.parse_num("BODY_LIMIT_BYTES", 1_048_576usize, 1024, 64 * 1_048_576);
         let shutdown_timeout = r.millis("SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000);
 
         if !r.errors.is_empty() {
@@ -636,7 +651,10 @@ impl Config {
                     .map(|v| v.to_string())
                     .unwrap_or_else(|| "(URL connection_limit, else 25)".into()),
             ),
-            ("DATABASE_POOL_MIN".into(), self.database_pool_min.to_string()),
+            (
+                "DATABASE_POOL_MIN".into(),
+                self.database_pool_min.to_string(),
+            ),
             ("DIRECT_POOL_MAX".into(), self.direct_pool_max.to_string()),
             ("REPLICA_POOL_MAX".into(), self.replica_pool_max.to_string()),
             (
@@ -648,7 +666,10 @@ impl Config {
                 format!("{:?}", self.statement_cache).to_ascii_lowercase(),
             ),
             ("AUTO_MIGRATE".into(), self.auto_migrate.to_string()),
-            ("LOCAL_PG_DIR".into(), self.local_pg_dir.display().to_string()),
+            (
+                "LOCAL_PG_DIR".into(),
+                self.local_pg_dir.display().to_string(),
+            ),
             (
                 "WARMUP_MAX_ATTEMPTS".into(),
                 if self.warmup_max_attempts == 0 {
@@ -665,10 +686,16 @@ impl Config {
                 "REPLICA_RETRY_INTERVAL_MS".into(),
                 self.replica_retry_interval.as_millis().to_string(),
             ),
-            ("REDIS_URL".into(), opt(&self.redis_url, "(unset: no Redis)")),
+            (
+                "REDIS_URL".into(),
+                opt(&self.redis_url, "(unset: no Redis)"),
+            ),
             ("REDIS_PREFIX".into(), self.redis_prefix.clone()),
             ("JWT_ACCESS_SECRET".into(), secret(&self.jwt_access_secret)),
-            ("JWT_REFRESH_SECRET".into(), secret(&self.jwt_refresh_secret)),
+            (
+                "JWT_REFRESH_SECRET".into(),
+                secret(&self.jwt_refresh_secret),
+            ),
             (
                 "JWT_ACCESS_EXPIRES_IN".into(),
                 format!("{}s", self.jwt_access_expires_in.as_secs()),
@@ -698,7 +725,10 @@ impl Config {
                 "SENTRY_TRACES_SAMPLE_RATE".into(),
                 self.sentry_traces_sample_rate.to_string(),
             ),
-            ("BUSINESS_TIMEZONE".into(), self.business_timezone.name().into()),
+            (
+                "BUSINESS_TIMEZONE".into(),
+                self.business_timezone.name().into(),
+            ),
             (
                 "REQUEST_TIMEOUT_MS".into(),
                 self.request_timeout.as_millis().to_string(),
@@ -727,7 +757,9 @@ mod tests {
     }
 
     fn errors(vars: &[(&str, &str)]) -> Vec<String> {
-        Config::from_map(&map(vars)).expect_err("must be rejected").0
+        Config::from_map(&map(vars))
+            .expect_err("must be rejected")
+            .0
     }
 
     #[test]
@@ -785,9 +817,15 @@ mod tests {
     #[test]
     fn production_requires_database_and_strong_distinct_secrets() {
         let errs = errors(&[("NODE_ENV", "production")]);
-        assert!(errs.iter().any(|e| e.starts_with("DATABASE_URL: is required")));
-        assert!(errs.iter().any(|e| e.starts_with("JWT_ACCESS_SECRET: is required")));
-        assert!(errs.iter().any(|e| e.starts_with("JWT_REFRESH_SECRET: is required")));
+        assert!(errs
+            .iter()
+            .any(|e| e.starts_with("DATABASE_URL: is required")));
+        assert!(errs
+            .iter()
+            .any(|e| e.starts_with("JWT_ACCESS_SECRET: is required")));
+        assert!(errs
+            .iter()
+            .any(|e| e.starts_with("JWT_REFRESH_SECRET: is required")));
 
         let errs = errors(&[
             ("NODE_ENV", "production"),
@@ -823,12 +861,24 @@ mod tests {
     #[test]
     fn secrets_and_passwords_are_redacted_in_debug() {
         let c = Config::from_map(&map(&[
-            ("DATABASE_URL", "postgres://banca:hunter2pass@db:6543/banca?pgbouncer=true"),
+            (
+                "DATABASE_URL",
+                "postgres://banca:hunter2pass@db:6543/banca?pgbouncer=true",
+            ),
             ("DIRECT_URL", "postgres://banca:directpass@db:5432/banca"),
-            ("DATABASE_URL_REPLICA", "postgres://r:replicapass@replica/banca?password=qpass"),
+            (
+                "DATABASE_URL_REPLICA",
+                "postgres://r:replicapass@replica/banca?password=qpass",
+            ),
             ("REDIS_URL", "redis://:redispass@cache:6379"),
-            ("JWT_ACCESS_SECRET", "access-secret-value-that-is-long-enough-1"),
-            ("JWT_REFRESH_SECRET", "refresh-secret-value-that-is-long-enough-2"),
+            (
+                "JWT_ACCESS_SECRET",
+                "access-secret-value-that-is-long-enough-1",
+            ),
+            (
+                "JWT_REFRESH_SECRET",
+                "refresh-secret-value-that-is-long-enough-2",
+            ),
             ("SENTRY_DSN", "https://sentrykey@o1.ingest.sentry.io/42"),
         ]))
         .unwrap();
@@ -848,15 +898,24 @@ mod tests {
             assert!(!lines.contains(leaked), "check-config leaks {leaked}");
         }
         assert!(dbg.contains("postgres://banca:[redacted]@db:6543/banca?pgbouncer=true"));
-        assert_eq!(c.jwt_access_secret.expose(), "access-secret-value-that-is-long-enough-1");
+        assert_eq!(
+            c.jwt_access_secret.expose(),
+            "access-secret-value-that-is-long-enough-1"
+        );
     }
 
     #[test]
     fn parsers() {
         assert_eq!(parse_duration_spec("60m"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_duration_spec("7d"), Some(Duration::from_secs(604_800)));
+        assert_eq!(
+            parse_duration_spec("7d"),
+            Some(Duration::from_secs(604_800))
+        );
         assert_eq!(parse_duration_spec("90"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration_spec("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(
+            parse_duration_spec("250ms"),
+            Some(Duration::from_millis(250))
+        );
         assert_eq!(parse_duration_spec("7w"), None);
         assert_eq!(parse_duration_spec(""), None);
         assert_eq!(parse_bool("FALSE"), Some(false));

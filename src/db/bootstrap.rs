@@ -118,9 +118,15 @@ pub async fn resolve_database(config: &Config) -> Result<ResolvedDatabase, Boots
 fn local_candidates() -> Vec<PgConnectOptions> {
     let base = PgConnectOptions::new();
     let mut out = vec![base.clone()];
-    if std::env::var("PGUSER").map(|u| u.is_empty()).unwrap_or(true) {
+    if std::env::var("PGUSER")
+        .map(|u| u.is_empty())
+        .unwrap_or(true)
+    {
         out.push(base.clone().username("postgres"));
-        if std::env::var("PGHOST").map(|h| h.is_empty()).unwrap_or(true) {
+        if std::env::var("PGHOST")
+            .map(|h| h.is_empty())
+            .unwrap_or(true)
+        {
             out.push(base.host("127.0.0.1").username("postgres"));
         }
     }
@@ -132,11 +138,7 @@ fn options_to_url(opts: &PgConnectOptions, database: &str) -> ServiceUrl {
     let user = opts.get_username();
     let pass = std::env::var("PGPASSWORD").ok().filter(|p| !p.is_empty());
     let auth = match pass {
-        Some(p) => format!(
-            "{}:{}",
-            urlencode(user),
-            urlencode(&p)
-        ),
+        Some(p) => format!("{}:{}", urlencode(user), urlencode(&p)),
         None => urlencode(user),
     };
     let raw = if host.starts_with('/') {
@@ -215,10 +217,14 @@ pub fn find_pg_bin_dir() -> Option<PathBuf> {
     if let Some((_, d)) = versioned.pop() {
         return Some(d);
     }
-    ["/usr/local/pgsql/bin", "/opt/homebrew/bin", "/usr/local/bin"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|d| has_both(d))
+    [
+        "/usr/local/pgsql/bin",
+        "/opt/homebrew/bin",
+        "/usr/local/bin",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|d| has_both(d))
 }
 
 /// A private PostgreSQL cluster started by this process from the installed server binaries.
@@ -269,24 +275,23 @@ impl LocalCluster {
             .canonicalize()
             .map_err(|e| fail(format!("cannot resolve it: {e}")))?;
         // PostgreSQL refuses to run as root; use the `postgres` account when there is one.
-        let run_as = if running_as_root() {
-            let status = Command::new("chown")
-                .arg("-R")
-                .arg("postgres:")
-                .arg(&data_dir)
-                .status();
-            match status {
-                Ok(s) if s.success() => Some("postgres".to_string()),
-                _ => {
-                    return Err(fail(
+        let run_as =
+            if running_as_root() {
+                let status = Command::new("chown")
+                    .arg("-R")
+                    .arg("postgres:")
+                    .arg(&data_dir)
+                    .status();
+                match status {
+                    Ok(s) if s.success() => Some("postgres".to_string()),
+                    _ => return Err(fail(
                         "running as root and there is no `postgres` account to run the server as"
                             .into(),
-                    ))
+                    )),
                 }
-            }
-        } else {
-            None
-        };
+            } else {
+                None
+            };
         let run = |mut c: Command, what: &str| -> Result<std::process::Output, BootstrapError> {
             let out = c
                 .output()
@@ -296,9 +301,15 @@ impl LocalCluster {
 
         if !data_dir.join("PG_VERSION").exists() {
             let mut c = Self::command(bin, &run_as, "initdb");
-            c.arg("-D")
-                .arg(&data_dir)
-                .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"]);
+            c.arg("-D").arg(&data_dir).args([
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ]);
             let out = run(c, "initdb")?;
             if !out.status.success() {
                 return Err(fail(format!(

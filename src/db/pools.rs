@@ -241,11 +241,7 @@ impl Pools {
             std::sync::Arc::new(Replica {
                 pool: PgPoolOptions::new()
                     .max_connections(config.replica_pool_max)
-                    .acquire_timeout(
-                        config
-                            .database_acquire_timeout
-                            .min(Duration::from_secs(3)),
-                    )
+                    .acquire_timeout(config.database_acquire_timeout.min(Duration::from_secs(3)))
                     .idle_timeout(Some(Duration::from_secs(300)))
                     .connect_lazy_with(opts.clone()),
                 state: AtomicU8::new(REPLICA_UNKNOWN),

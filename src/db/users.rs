@@ -62,7 +62,11 @@ pub async fn upsert_user(conn: &mut PgConnection, u: &NewUser<'_>) -> Result<Uui
 }
 
 /// Inserts or re-activates a banca by code; returns its id.
-pub async fn upsert_banca(conn: &mut PgConnection, name: &str, code: &str) -> Result<Uuid, sqlx::Error> {
+pub async fn upsert_banca(
+    conn: &mut PgConnection,
+    name: &str,
+    code: &str,
+) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO bancas (name, code) VALUES ($1, $2)
          ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, is_active = true,

@@ -1,7 +1,9 @@
 //! Password rules and hashing: argon2id for new hashes; bcrypt hashes from the existing
 //! system still verify (and the caller re-hashes them on successful login).
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 
 /// Shortest password accepted for a new or changed password.
@@ -58,7 +60,11 @@ pub fn verify(password: &str, stored: &str) -> Verified {
         };
     }
     match PasswordHash::new(stored) {
-        Ok(parsed) if Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() => {
+        Ok(parsed)
+            if Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok() =>
+        {
             Verified::Yes
         }
         _ => Verified::No,

@@ -36,7 +36,10 @@ mod tests {
 
     #[test]
     fn wire_names_are_upper_case() {
-        assert_eq!(serde_json::to_string(&Role::Vendedor).unwrap(), "\"VENDEDOR\"");
+        assert_eq!(
+            serde_json::to_string(&Role::Vendedor).unwrap(),
+            "\"VENDEDOR\""
+        );
         let r: Role = serde_json::from_str("\"BANCA\"").unwrap();
         assert_eq!(r, Role::Banca);
         assert!(serde_json::from_str::<Role>("\"banca\"").is_err());

@@ -114,11 +114,9 @@ impl From<sqlx::Error> for ApiError {
         match &err {
             sqlx::Error::RowNotFound => ApiError::not_found(),
             sqlx::Error::Database(db) => match db.code().as_deref() {
-                Some("23505") => ApiError::new(
-                    StatusCode::CONFLICT,
-                    "CONFLICT",
-                    "El registro ya existe",
-                ),
+                Some("23505") => {
+                    ApiError::new(StatusCode::CONFLICT, "CONFLICT", "El registro ya existe")
+                }
                 Some("23503") => ApiError::bad_request(
                     "INVALID_REFERENCE",
                     "La información hace referencia a un registro que no existe",

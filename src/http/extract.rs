@@ -46,22 +46,22 @@ impl From<JsonRejection> for ApiError {
                     .filter(|_| issue.contains("field"))
                     .unwrap_or("(root)")
                     .to_string();
-                ApiError::bad_request(
-                    "VALIDATION_ERROR",
-                    "Hay errores en la información enviada",
-                )
-                .with_details(vec![ErrorDetail {
-                    field,
-                    code: "invalid_type".into(),
-                    issue,
-                }])
+                ApiError::bad_request("VALIDATION_ERROR", "Hay errores en la información enviada")
+                    .with_details(vec![ErrorDetail {
+                        field,
+                        code: "invalid_type".into(),
+                        issue,
+                    }])
             }
             JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 payload_too_large()
             }
             other => ApiError::bad_request(
                 "INVALID_BODY",
-                format!("No se pudo leer el cuerpo de la solicitud ({})", other.status()),
+                format!(
+                    "No se pudo leer el cuerpo de la solicitud ({})",
+                    other.status()
+                ),
             ),
         }
     }
