@@ -15,6 +15,7 @@ async fn serve_without_database_url_creates_the_database_and_gets_ready() {
         .env("PGHOST", admin.host_str().unwrap())
         .env("PGPORT", admin.port().unwrap_or(5432).to_string())
         .env("PGUSER", admin.username())
+        .env("PGPASSWORD", admin.password().unwrap_or(""))
         .env("PGDATABASE", &name);
     let mut server = ServerProcess::spawn(cmd);
     let ready = server.wait_ready(Duration::from_secs(60)).await;
