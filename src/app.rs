@@ -18,14 +18,52 @@ use crate::db::bootstrap::{self, LocalCluster};
 use crate::db::migrate;
 use crate::db::pools::{DbTargets, Pools};
 
-/// Readiness flags shared by the warm-up task, the probes and shutdown.
+/// State of an optional dependency as last seen by warm-up or the monitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DependencyStatus {
+    NotConfigured,
+    Unknown,
+    Up,
+    Down,
+}
+
+impl DependencyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DependencyStatus::NotConfigured => "not_configured",
+            DependencyStatus::Unknown => "unknown",
+            DependencyStatus::Up => "up",
+            DependencyStatus::Down => "down",
+        }
+    }
+}
+
+/// Readiness flags shared by the warm-up task, the monitor, the probes and shutdown.
 #[derive(Default)]
 pub struct Readiness {
     warmed: AtomicBool,
     shutting_down: AtomicBool,
+    /// 0 unknown, 1 up, 2 down.
+    redis: std::sync::atomic::AtomicU8,
 }
 
 impl Readiness {
+    pub fn set_redis(&self, up: bool) {
+        self.redis.store(if up { 1 } else { 2 }, Ordering::Release);
+    }
+
+    /// Last known Redis state; `NotConfigured` when `configured` is false.
+    pub fn redis(&self, configured: bool) -> DependencyStatus {
+        if !configured {
+            return DependencyStatus::NotConfigured;
+        }
+        match self.redis.load(Ordering::Acquire) {
+            1 => DependencyStatus::Up,
+            2 => DependencyStatus::Down,
+            _ => DependencyStatus::Unknown,
+        }
+    }
+
     pub fn is_warmed(&self) -> bool {
         self.warmed.load(Ordering::Acquire)
     }
@@ -152,15 +190,48 @@ pub async fn warm_up(state: &AppState) -> Result<(), WarmupError> {
             "migrations up to date"
         );
     }
-    let replica = state.pools.probe_replica(Duration::from_secs(3)).await;
-    if let Some(redis) = &state.redis {
-        if let Err(e) = redis.ping(Duration::from_secs(3)).await {
-            tracing::warn!(error = %e, "Redis unreachable; running without it until it answers");
-        }
-    }
+    let replica = check_optional_dependencies(state).await;
     state.readiness.mark_warmed();
     tracing::info!(replica = ?replica, "warm-up done; ready for traffic");
     Ok(())
+}
+
+/// How often the monitor re-checks the replica and Redis.
+const MONITOR_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Probes the replica and Redis, records what it saw, and logs Redis state changes once.
+async fn check_optional_dependencies(state: &AppState) -> crate::db::pools::ReplicaStatus {
+    let replica = state.pools.probe_replica(Duration::from_secs(3)).await;
+    if let Some(redis) = &state.redis {
+        let before = state.readiness.redis(true);
+        match redis.ping(Duration::from_secs(2)).await {
+            Ok(()) => {
+                if before == DependencyStatus::Down {
+                    tracing::info!("Redis reachable again");
+                }
+                state.readiness.set_redis(true);
+            }
+            Err(e) => {
+                if before != DependencyStatus::Down {
+                    tracing::warn!(error = %e, "Redis unreachable; running without it until it answers");
+                }
+                state.readiness.set_redis(false);
+            }
+        }
+    }
+    replica
+}
+
+/// Re-checks the optional dependencies every few seconds until shutdown, so `readyz` can answer
+/// from memory instead of waiting on them.
+pub async fn monitor(state: AppState) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(MONITOR_INTERVAL) => {}
+            _ = state.shutdown.cancelled() => return,
+        }
+        check_optional_dependencies(&state).await;
+    }
 }
 
 /// The server ran past `SHUTDOWN_TIMEOUT_MS` with requests still in flight.
@@ -222,10 +293,16 @@ pub async fn run_router(
     result
 }
 
+/// How long shutdown waits for database connections to be returned before exiting anyway.
+const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Resolves on SIGTERM or SIGINT.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+        if tokio::signal::ctrl_c().await.is_err() {
+            // No SIGINT handler could be installed: wait for SIGTERM only.
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
     let term = async {
@@ -247,10 +324,11 @@ pub async fn shutdown_signal() {
 /// `banca serve`: find the database, listen, warm up in the background, serve until a signal,
 /// drain, close pools and stop a private cluster if one was started.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    if config.jwt_secrets_generated {
+    if !config.jwt_secrets_generated.is_empty() {
         tracing::warn!(
-            "JWT_ACCESS_SECRET/JWT_REFRESH_SECRET unset: using secrets generated for this run \
-             (tokens stop working at restart); set them in .env to keep sessions"
+            unset = ?config.jwt_secrets_generated,
+            "JWT secret(s) unset: using secrets generated for this run (tokens stop working at \
+             restart); set them in .env to keep sessions"
         );
     }
     if config.disable_auth {
@@ -270,26 +348,24 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     let state = AppState::build(config, &resolved.url)?;
 
-    let display_host = if local.ip().is_unspecified() {
-        "127.0.0.1".to_string()
+    let shown = if local.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], local.port()))
     } else {
-        local.ip().to_string()
+        local
     };
     tracing::info!(
-        url = %format!("http://{display_host}:{}/api/v1", local.port()),
+        url = %format!("http://{shown}/api/v1"),
         environment = state.config.environment.as_str(),
         "Banca listening"
     );
-    println!(
-        "Banca listening on http://{display_host}:{}/api/v1 (readiness: /api/v1/readyz)",
-        local.port()
-    );
+    println!("Banca listening on http://{shown}/api/v1 (readiness: /api/v1/readyz)");
 
     let warm_state = state.clone();
     let (fatal_tx, fatal_rx) = tokio::sync::oneshot::channel::<String>();
     tokio::spawn(async move {
         match warm_up(&warm_state).await {
-            Ok(()) | Err(WarmupError::Cancelled) => {}
+            Ok(()) => monitor(warm_state).await,
+            Err(WarmupError::Cancelled) => {}
             Err(e) => {
                 tracing::error!(error = %e, "start-up failed");
                 let _ = fatal_tx.send(e.to_string());
@@ -301,14 +377,28 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let fatal_slot = fatal.clone();
     let stop = async move {
         tokio::select! {
-            _ = shutdown_signal() => {}
+            _ = shutdown_signal() => {
+                // A second signal while draining stops at once.
+                tokio::spawn(async {
+                    shutdown_signal().await;
+                    tracing::warn!("second signal: exiting without finishing the drain");
+                    std::process::exit(130);
+                });
+            }
             Ok(reason) = fatal_rx => {
                 if let Ok(mut slot) = fatal_slot.lock() { *slot = Some(reason); }
             }
         }
     };
     let drained = run_server(listener, state.clone(), stop).await;
-    state.pools.close().await;
+    // Connections still checked out (a request abandoned after the drain time, a migration
+    // waiting on its lock) must not keep the process alive.
+    if tokio::time::timeout(POOL_CLOSE_TIMEOUT, state.pools.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database connections still busy at exit; closing them anyway");
+    }
     if let Some(c) = cluster.as_mut() {
         c.stop();
     }

@@ -78,7 +78,7 @@ impl CommandDb {
         eprintln!("database: {} ({})", resolved.url, resolved.origin);
         let targets = DbTargets::resolve(config, &resolved.url)?;
         if !config.environment.is_production() {
-            bootstrap::ensure_database(&targets.direct)
+            bootstrap::ensure_database(&targets.direct.options)
                 .await
                 .context("cannot reach the database")?;
         }
@@ -154,7 +154,9 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             let password = read_password("BANCA_ADMIN_PASSWORD", "Password for the new ADMIN")?;
             let db = CommandDb::open(&config).await?;
             let result = async {
-                migrate::run(db.pools.direct()).await?;
+                if config.auto_migrate {
+                    migrate::run(db.pools.direct()).await?;
+                }
                 let id = admin::create_admin(
                     db.pools.primary(),
                     &admin::NewAdmin {
@@ -184,8 +186,10 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             };
             let db = CommandDb::open(&config).await?;
             let result = async {
-                eprintln!("applying migrations…");
-                migrate::run(db.pools.direct()).await?;
+                if config.auto_migrate {
+                    eprintln!("applying migrations…");
+                    migrate::run(db.pools.direct()).await?;
+                }
                 eprintln!("creating the demo banca…");
                 anyhow::Ok(admin::seed_demo(db.pools.primary(), &password).await?)
             }

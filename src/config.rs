@@ -12,6 +12,9 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use url::Url;
 
+/// How long a request waits for a free database connection when nothing says otherwise.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Minimum length of a JWT secret accepted in production.
 pub const MIN_SECRET_LEN: usize = 32;
 
@@ -159,9 +162,11 @@ pub struct Config {
     /// Pool size of the primary; `None` means the URL's `connection_limit`, else 25.
     pub database_pool_max: Option<u32>,
     pub database_pool_min: u32,
-    pub direct_pool_max: u32,
-    pub replica_pool_max: u32,
-    pub database_acquire_timeout: Duration,
+    /// Pool sizes of the direct and replica roles; `None`: the URL's `connection_limit`, else 5 / 10.
+    pub direct_pool_max: Option<u32>,
+    pub replica_pool_max: Option<u32>,
+    /// `None`: the URL's `pool_timeout`, else `DEFAULT_ACQUIRE_TIMEOUT`.
+    pub database_acquire_timeout: Option<Duration>,
     pub statement_cache: StatementCache,
     pub auto_migrate: bool,
     pub local_pg_dir: PathBuf,
@@ -174,8 +179,8 @@ pub struct Config {
 
     pub jwt_access_secret: Secret,
     pub jwt_refresh_secret: Secret,
-    /// True when the JWT secrets were generated for this run (development only).
-    pub jwt_secrets_generated: bool,
+    /// Names of the JWT secrets generated for this run because they were unset (development only).
+    pub jwt_secrets_generated: Vec<&'static str>,
     pub jwt_access_expires_in: Duration,
     pub jwt_refresh_expires_in: Duration,
     pub disable_auth: bool,
@@ -190,6 +195,8 @@ pub struct Config {
     pub max_concurrent_requests: usize,
     pub body_limit_bytes: usize,
     pub shutdown_timeout: Duration,
+    /// How long `readyz` waits for the primary.
+    pub readiness_timeout: Duration,
 }
 
 /// The configuration could not be built; one line per problem.
@@ -270,7 +277,10 @@ impl<'a> Reader<'a> {
             Some(raw) => match parse_bool(raw) {
                 Some(v) => v,
                 None => {
-                    self.fail(key, format!("must be true/false/1/0, got {raw:?}"));
+                    self.fail(
+                        key,
+                        format!("must be true/false (also 1/0, yes/no, on/off), got {raw:?}"),
+                    );
                     default
                 }
             },
@@ -369,6 +379,15 @@ pub fn normalize_log_level(raw: &str) -> String {
     }
 }
 
+/// `900s`, or `250ms` when the duration is not whole seconds.
+fn format_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
 fn generated_secret() -> Secret {
     use rand::RngCore;
     let mut bytes = [0u8; 48];
@@ -428,9 +447,21 @@ impl Config {
         let replica_url = r.url("DATABASE_URL_REPLICA", &pg);
         let database_pool_max = r.parse_opt_num("DATABASE_POOL_MAX", 1u32, 1000);
         let database_pool_min = r.parse_num("DATABASE_POOL_MIN", 1u32, 0, 1000);
-        let direct_pool_max = r.parse_num("DIRECT_POOL_MAX", 5u32, 1, 1000);
-        let replica_pool_max = r.parse_num("REPLICA_POOL_MAX", 10u32, 1, 1000);
-        let database_acquire_timeout = r.millis("DATABASE_ACQUIRE_TIMEOUT_MS", 5000, 100, 600_000);
+        let direct_pool_max = r.parse_opt_num("DIRECT_POOL_MAX", 1u32, 1000);
+        let replica_pool_max = r.parse_opt_num("REPLICA_POOL_MAX", 1u32, 1000);
+        let database_acquire_timeout = r
+            .parse_opt_num("DATABASE_ACQUIRE_TIMEOUT_MS", 100u64, 600_000)
+            .map(Duration::from_millis);
+        let behind_pgbouncer = database_url
+            .as_ref()
+            .is_some_and(|u| crate::db::pools::looks_like_pgbouncer(u.url()));
+        if behind_pgbouncer && direct_url.is_none() && r.get("DIRECT_URL").is_none() {
+            r.fail(
+                "DIRECT_URL",
+                "is required when DATABASE_URL points at a transaction pooler (pgbouncer=true or port 6543): \
+                 migrations and advisory locks need a direct or session-mode connection",
+            );
+        }
         let statement_cache = match r
             .get("DATABASE_STATEMENT_CACHE")
             .map(str::to_ascii_lowercase)
@@ -476,16 +507,16 @@ impl Config {
                 }
             });
 
-        let mut jwt_secrets_generated = false;
-        let mut secret = |r: &mut Reader, key: &str| -> Secret {
+        let mut jwt_secrets_generated = Vec::new();
+        let mut secret = |r: &mut Reader, key: &'static str| -> Secret {
             match r.get(key) {
-                Some(v) if v.len() >= MIN_SECRET_LEN => Secret(v.to_string()),
+                Some(v) if v.chars().count() >= MIN_SECRET_LEN => Secret(v.to_string()),
                 Some(v) if prod => {
                     r.fail(
                         key,
                         format!(
-                            "is {} characters; production needs at least {MIN_SECRET_LEN} (try: openssl rand -hex 32)",
-                            v.len()
+                            "has {} character(s); production needs at least {MIN_SECRET_LEN} (try: openssl rand -hex 32)",
+                            v.chars().count()
                         ),
                     );
                     Secret(String::new())
@@ -496,7 +527,7 @@ impl Config {
                     Secret(String::new())
                 }
                 None => {
-                    jwt_secrets_generated = true;
+                    jwt_secrets_generated.push(key);
                     generated_secret()
                 }
             }
@@ -522,7 +553,28 @@ impl Config {
             );
         }
 
+        if prod && r.get("CORS_ORIGIN").is_none() {
+            r.fail(
+                "CORS_ORIGIN",
+                "must be set in production: the app's origins, comma separated (or * to allow every origin on purpose)",
+            );
+        }
         let cors_origins = parse_cors(r.get("CORS_ORIGIN"));
+        if let CorsOrigins::List(list) = &cors_origins {
+            for origin in list {
+                let valid = Url::parse(origin)
+                    .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                    .unwrap_or(false);
+                if !valid || origin.contains('*') {
+                    r.fail(
+                        "CORS_ORIGIN",
+                        format!(
+                            "{origin:?} is not an origin like https://app.example.com (patterns are not supported; use * alone to allow every origin)"
+                        ),
+                    );
+                }
+            }
+        }
         let trust_proxy: u8 = match r.get("TRUST_PROXY").map(str::to_ascii_lowercase).as_deref() {
             Some("true") => 1,
             Some("false") => 0,
@@ -561,7 +613,8 @@ impl Config {
         let max_concurrent_requests = r.parse_num("MAX_CONCURRENT_REQUESTS", 256usize, 1, 100_000);
         let body_limit_bytes =
             r.parse_num("BODY_LIMIT_BYTES", 1_048_576usize, 1024, 64 * 1_048_576);
-        let shutdown_timeout = r.millis("SHUTDOWN_TIMEOUT_MS", 30_000, 0, 600_000);
+        let shutdown_timeout = r.millis("SHUTDOWN_TIMEOUT_MS", 30_000, 1, 600_000);
+        let readiness_timeout = r.millis("READINESS_TIMEOUT_MS", 1000, 50, 60_000);
 
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -602,6 +655,7 @@ impl Config {
             max_concurrent_requests,
             body_limit_bytes,
             shutdown_timeout,
+            readiness_timeout,
         })
     }
 
@@ -621,8 +675,8 @@ impl Config {
                 .map(|u| u.redacted())
                 .unwrap_or_else(|| unset.to_string())
         };
-        let secret = |_s: &Secret| {
-            if self.jwt_secrets_generated {
+        let secret = |key: &str| {
+            if self.jwt_secrets_generated.contains(&key) {
                 "[generated for this run]".to_string()
             } else {
                 "[redacted]".to_string()
@@ -655,11 +709,28 @@ impl Config {
                 "DATABASE_POOL_MIN".into(),
                 self.database_pool_min.to_string(),
             ),
-            ("DIRECT_POOL_MAX".into(), self.direct_pool_max.to_string()),
-            ("REPLICA_POOL_MAX".into(), self.replica_pool_max.to_string()),
+            (
+                "DIRECT_POOL_MAX".into(),
+                self.direct_pool_max
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "(URL connection_limit, else 5)".into()),
+            ),
+            (
+                "REPLICA_POOL_MAX".into(),
+                self.replica_pool_max
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "(URL connection_limit, else 10)".into()),
+            ),
             (
                 "DATABASE_ACQUIRE_TIMEOUT_MS".into(),
-                self.database_acquire_timeout.as_millis().to_string(),
+                self.database_acquire_timeout
+                    .map(|d| d.as_millis().to_string())
+                    .unwrap_or_else(|| {
+                        format!(
+                            "(URL pool_timeout, else {})",
+                            DEFAULT_ACQUIRE_TIMEOUT.as_millis()
+                        )
+                    }),
             ),
             (
                 "DATABASE_STATEMENT_CACHE".into(),
@@ -691,18 +762,15 @@ impl Config {
                 opt(&self.redis_url, "(unset: no Redis)"),
             ),
             ("REDIS_PREFIX".into(), self.redis_prefix.clone()),
-            ("JWT_ACCESS_SECRET".into(), secret(&self.jwt_access_secret)),
-            (
-                "JWT_REFRESH_SECRET".into(),
-                secret(&self.jwt_refresh_secret),
-            ),
+            ("JWT_ACCESS_SECRET".into(), secret("JWT_ACCESS_SECRET")),
+            ("JWT_REFRESH_SECRET".into(), secret("JWT_REFRESH_SECRET")),
             (
                 "JWT_ACCESS_EXPIRES_IN".into(),
-                format!("{}s", self.jwt_access_expires_in.as_secs()),
+                format_duration(self.jwt_access_expires_in),
             ),
             (
                 "JWT_REFRESH_EXPIRES_IN".into(),
-                format!("{}s", self.jwt_refresh_expires_in.as_secs()),
+                format_duration(self.jwt_refresh_expires_in),
             ),
             ("DISABLE_AUTH".into(), self.disable_auth.to_string()),
             (
@@ -742,6 +810,10 @@ impl Config {
                 "SHUTDOWN_TIMEOUT_MS".into(),
                 self.shutdown_timeout.as_millis().to_string(),
             ),
+            (
+                "READINESS_TIMEOUT_MS".into(),
+                self.readiness_timeout.as_millis().to_string(),
+            ),
         ]
     }
 }
@@ -767,7 +839,10 @@ mod tests {
         let c = Config::from_map(&map(&[])).unwrap();
         assert_eq!(c.environment, Environment::Development);
         assert_eq!(c.port, 3000);
-        assert!(c.jwt_secrets_generated);
+        assert_eq!(
+            c.jwt_secrets_generated,
+            vec!["JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET"]
+        );
         assert_eq!(c.business_timezone, chrono_tz::America::Costa_Rica);
         assert_eq!(c.cors_origins, CorsOrigins::Any);
         assert_eq!(c.body_limit_bytes, 1_048_576);
@@ -835,12 +910,17 @@ mod tests {
         ]);
         assert!(errs
             .iter()
-            .any(|e| e.starts_with("JWT_ACCESS_SECRET: is 5 characters")));
+            .any(|e| e.starts_with("JWT_ACCESS_SECRET: has 5 character(s)")));
+
+        assert!(errs
+            .iter()
+            .any(|e| e.starts_with("CORS_ORIGIN: must be set in production")));
 
         let same = "a".repeat(40);
         let errs = errors(&[
             ("APP_ENV", "production"),
             ("DATABASE_URL", "postgres://u:p@db/banca"),
+            ("CORS_ORIGIN", "https://app.banca.cr"),
             ("JWT_ACCESS_SECRET", &same),
             ("JWT_REFRESH_SECRET", &same),
         ]);
@@ -848,6 +928,28 @@ mod tests {
             errs,
             vec!["JWT_REFRESH_SECRET: must differ from JWT_ACCESS_SECRET in production"]
         );
+    }
+
+    #[test]
+    fn a_transaction_pooler_needs_a_direct_url() {
+        let errs = errors(&[("DATABASE_URL", "postgres://u:p@pooler:6543/banca")]);
+        assert!(errs[0].starts_with(
+            "DIRECT_URL: is required when DATABASE_URL points at a transaction pooler"
+        ));
+        let errs = errors(&[("DATABASE_URL", "postgres://u:p@pooler/banca?pgbouncer=true")]);
+        assert_eq!(errs.len(), 1);
+        assert!(Config::from_map(&map(&[
+            ("DATABASE_URL", "postgres://u:p@pooler:6543/banca"),
+            ("DIRECT_URL", "postgres://u:p@db:5432/banca"),
+        ]))
+        .is_ok());
+    }
+
+    #[test]
+    fn cors_entries_must_be_origins() {
+        let errs = errors(&[("CORS_ORIGIN", "https://*.banca.cr,app.banca.cr")]);
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[0].starts_with("CORS_ORIGIN: \"https://*.banca.cr\" is not an origin"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::config::Config;
 fn filter(config: &Config) -> EnvFilter {
     // Quiet chatty dependencies unless the operator names them.
     let mut directives = config.log_level.clone();
-    if !directives.contains("sqlx") {
+    if !directives.contains("sqlx") && directives != "off" {
         directives.push_str(",sqlx=warn");
     }
     EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info"))

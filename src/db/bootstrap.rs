@@ -59,7 +59,8 @@ pub async fn resolve_database(config: &Config) -> Result<ResolvedDatabase, Boots
         match tokio::time::timeout(Duration::from_secs(3), probe.connect()).await {
             Ok(Ok(conn)) => {
                 let _ = conn.close().await;
-                let url = options_to_url(&candidate, &database);
+                let url =
+                    options_to_url(&candidate, &database).map_err(BootstrapError::NoServer)?;
                 tracing::info!(url = %url, "DATABASE_URL unset: using the local PostgreSQL server");
                 return Ok(ResolvedDatabase {
                     url,
@@ -96,8 +97,10 @@ pub async fn resolve_database(config: &Config) -> Result<ResolvedDatabase, Boots
     };
     let cluster = LocalCluster::start(&bin, &config.local_pg_dir)?;
     let url = ServiceUrl::parse(&format!(
-        "postgres://postgres@127.0.0.1:{}/{database}",
-        cluster.port
+        "postgres://postgres:{}@127.0.0.1:{}/{}",
+        urlencode(&cluster.password),
+        cluster.port,
+        urlencode(&database)
     ))
     .map_err(BootstrapError::NoServer)?;
     tracing::info!(
@@ -133,7 +136,7 @@ fn local_candidates() -> Vec<PgConnectOptions> {
     out
 }
 
-fn options_to_url(opts: &PgConnectOptions, database: &str) -> ServiceUrl {
+fn options_to_url(opts: &PgConnectOptions, database: &str) -> Result<ServiceUrl, String> {
     let host = opts.get_host();
     let user = opts.get_username();
     let pass = std::env::var("PGPASSWORD").ok().filter(|p| !p.is_empty());
@@ -141,16 +144,19 @@ fn options_to_url(opts: &PgConnectOptions, database: &str) -> ServiceUrl {
         Some(p) => format!("{}:{}", urlencode(user), urlencode(&p)),
         None => urlencode(user),
     };
+    let db = urlencode(database);
+    let port = opts.get_port();
     let raw = if host.starts_with('/') {
         format!(
-            "postgres://{auth}@localhost/{database}?host={}&port={}",
-            urlencode(host),
-            opts.get_port()
+            "postgres://{auth}@localhost/{db}?host={}&port={port}",
+            urlencode(host)
         )
+    } else if host.contains(':') && !host.starts_with('[') {
+        format!("postgres://{auth}@[{host}]:{port}/{db}")
     } else {
-        format!("postgres://{auth}@{host}:{}/{database}", opts.get_port())
+        format!("postgres://{auth}@{host}:{port}/{db}")
     };
-    ServiceUrl::parse(&raw).expect("a URL built from connect options parses")
+    ServiceUrl::parse(&raw).map_err(|e| format!("cannot build a URL for host {host:?}: {e}"))
 }
 
 fn urlencode(s: &str) -> String {
@@ -173,7 +179,7 @@ pub async fn ensure_database(opts: &PgConnectOptions) -> Result<bool, sqlx::Erro
     }
     let mut admin: PgConnection = opts.clone().database("postgres").connect().await?;
     let quoted = format!("\"{}\"", name.replace('"', "\"\""));
-    let result = sqlx::query(&format!("CREATE DATABASE {quoted}"))
+    let result = crate::db::query(&format!("CREATE DATABASE {quoted}"))
         .execute(&mut admin)
         .await;
     let _ = admin.close().await;
@@ -227,15 +233,49 @@ pub fn find_pg_bin_dir() -> Option<PathBuf> {
     .find(|d| has_both(d))
 }
 
-/// A private PostgreSQL cluster started by this process from the installed server binaries.
+/// A private PostgreSQL cluster under `LOCAL_PG_DIR`, started from the installed server binaries.
+/// It listens on 127.0.0.1 only and asks for a password (scram-sha-256) kept beside the data
+/// folder with mode 0600, so other local users cannot log in.
 pub struct LocalCluster {
     pub data_dir: PathBuf,
     pub port: u16,
+    /// Password of the `postgres` role of this cluster.
+    pub password: String,
     bin: PathBuf,
     run_as: Option<String>,
-    /// False when the cluster was already running (another process started it): not ours to stop.
-    owned: bool,
     stopped: bool,
+}
+
+/// Where the cluster's password is kept: `<LOCAL_PG_DIR>.password`.
+fn password_file(data_dir: &Path) -> PathBuf {
+    let mut name = data_dir.as_os_str().to_owned();
+    name.push(".password");
+    PathBuf::from(name)
+}
+
+fn read_or_create_password(file: &Path) -> std::io::Result<String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Ok(existing) = std::fs::read_to_string(file) {
+        let existing = existing.trim().to_string();
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+    }
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut rng = rand::thread_rng();
+    let password: String = (0..32)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(file)?;
+    writeln!(f, "{password}")?;
+    Ok(password)
 }
 
 fn running_as_root() -> bool {
@@ -299,18 +339,54 @@ impl LocalCluster {
             Ok(out)
         };
 
+        let pw_file = password_file(&data_dir);
+        let password = read_or_create_password(&pw_file).map_err(|e| {
+            fail(format!(
+                "cannot keep the password in {}: {e}",
+                pw_file.display()
+            ))
+        })?;
         if !data_dir.join("PG_VERSION").exists() {
+            // initdb reads the superuser password from a file only the server account can
+            // read, removed right after.
+            let pw_tmp = {
+                let mut name = data_dir.as_os_str().to_owned();
+                name.push(".initdb-pw");
+                PathBuf::from(name)
+            };
+            {
+                use std::io::Write;
+                use std::os::unix::fs::OpenOptionsExt;
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(0o600)
+                    .open(&pw_tmp)
+                    .and_then(|mut f| writeln!(f, "{password}").map(|_| f))
+                    .map_err(|e| fail(format!("cannot write {}: {e}", pw_tmp.display())))?;
+                let _ = f.flush();
+            }
+            if let Some(user) = &run_as {
+                let _ = Command::new("chown")
+                    .arg(format!("{user}:"))
+                    .arg(&pw_tmp)
+                    .status();
+            }
             let mut c = Self::command(bin, &run_as, "initdb");
-            c.arg("-D").arg(&data_dir).args([
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-locale",
-            ]);
-            let out = run(c, "initdb")?;
+            c.arg("-D")
+                .arg(&data_dir)
+                .args([
+                    "-U",
+                    "postgres",
+                    "--auth-host=scram-sha-256",
+                    "--auth-local=peer",
+                ])
+                .arg(format!("--pwfile={}", pw_tmp.display()))
+                .args(["-E", "UTF8", "--no-locale"]);
+            let out = run(c, "initdb");
+            let _ = std::fs::remove_file(&pw_tmp);
+            let out = out?;
             if !out.status.success() {
                 return Err(fail(format!(
                     "initdb failed: {}",
@@ -319,7 +395,7 @@ impl LocalCluster {
             }
         }
 
-        // Already running (left by a crash, or another local instance): reuse it.
+        // Already running (left behind by a crash): reuse it, and stop it at shutdown.
         let pid_file = data_dir.join("postmaster.pid");
         let mut status = Self::command(bin, &run_as, "pg_ctl");
         status.arg("status").arg("-D").arg(&data_dir);
@@ -328,12 +404,16 @@ impl LocalCluster {
                 .ok()
                 .and_then(|s| s.lines().nth(3).and_then(|l| l.trim().parse().ok()))
             {
+                tracing::info!(
+                    port,
+                    "reusing the private PostgreSQL cluster already running"
+                );
                 return Ok(LocalCluster {
                     data_dir,
                     port,
+                    password,
                     bin: bin.to_path_buf(),
                     run_as,
-                    owned: false,
                     stopped: false,
                 });
             }
@@ -366,16 +446,16 @@ impl LocalCluster {
         Ok(LocalCluster {
             data_dir,
             port,
+            password,
             bin: bin.to_path_buf(),
             run_as,
-            owned: true,
             stopped: false,
         })
     }
 
-    /// Stops the cluster (fast mode) if this process started it.
+    /// Stops the cluster (fast mode).
     pub fn stop(&mut self) {
-        if self.stopped || !self.owned {
+        if self.stopped {
             return;
         }
         self.stopped = true;

@@ -22,7 +22,7 @@ const RUN_LOCK_KEY: i64 = 0x6261_6e63_615f_6d67; // "banca_mg"
 /// Applies pending migrations; a run with nothing pending changes nothing.
 pub async fn run(pool: &PgPool) -> Result<MigrationReport, sqlx::migrate::MigrateError> {
     let mut conn = pool.acquire().await?;
-    sqlx::query("SELECT pg_advisory_lock($1)")
+    crate::db::query("SELECT pg_advisory_lock($1)")
         .bind(RUN_LOCK_KEY)
         .execute(&mut *conn)
         .await?;
@@ -36,7 +36,7 @@ pub async fn run(pool: &PgPool) -> Result<MigrationReport, sqlx::migrate::Migrat
         })
     }
     .await;
-    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+    let unlocked = crate::db::query("SELECT pg_advisory_unlock($1)")
         .bind(RUN_LOCK_KEY)
         .execute(&mut *conn)
         .await;
@@ -49,7 +49,7 @@ pub async fn run(pool: &PgPool) -> Result<MigrationReport, sqlx::migrate::Migrat
 
 /// Migrations recorded as applied; 0 before the first run (no table yet).
 async fn applied_count(conn: &mut PgConnection) -> usize {
-    sqlx::query_scalar::<_, i64>("SELECT count(*) FROM _sqlx_migrations WHERE success")
+    crate::db::query_scalar::<i64>("SELECT count(*) FROM _sqlx_migrations WHERE success")
         .fetch_one(conn)
         .await
         .map(|n| n as usize)

@@ -1,9 +1,63 @@
 //! Database access: pools for the three connection roles, bootstrap of a local database,
 //! migrations, and plain async query functions per aggregate.
+//!
+//! Build every statement with [`query`], [`query_as`] or [`query_scalar`] from this module, never
+//! `sqlx::query*` directly (clippy enforces it): behind PgBouncer in transaction mode they send
+//! unnamed statements, which the pooler tolerates; elsewhere named, cached ones.
 
 pub mod bootstrap;
 pub mod migrate;
 pub mod pools;
 pub mod users;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::{FromRow, Postgres};
+
 pub use pools::{Pools, ReadSource};
+
+/// Whether statements may be named and cached: a property of the process's primary database
+/// (a transaction-mode pooler forbids them), fixed when the pools are created.
+static NAMED_STATEMENTS: AtomicBool = AtomicBool::new(true);
+
+pub(crate) fn set_named_statements(named: bool) {
+    NAMED_STATEMENTS.store(named, Ordering::Relaxed);
+}
+
+fn persistent() -> bool {
+    NAMED_STATEMENTS.load(Ordering::Relaxed)
+}
+
+/// A statement, prepared as the connection mode allows.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the one place that builds statements"
+)]
+pub fn query(sql: &str) -> sqlx::query::Query<'_, Postgres, PgArguments> {
+    sqlx::query(sql).persistent(persistent())
+}
+
+/// A statement whose rows map to `T`.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the one place that builds statements"
+)]
+pub fn query_as<'q, T>(sql: &'q str) -> sqlx::query::QueryAs<'q, Postgres, T, PgArguments>
+where
+    T: for<'r> FromRow<'r, PgRow>,
+{
+    sqlx::query_as(sql).persistent(persistent())
+}
+
+/// A statement returning one column.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the one place that builds statements"
+)]
+pub fn query_scalar<'q, T>(sql: &'q str) -> sqlx::query::QueryScalar<'q, Postgres, T, PgArguments>
+where
+    (T,): for<'r> FromRow<'r, PgRow>,
+{
+    sqlx::query_scalar(sql).persistent(persistent())
+}

@@ -18,41 +18,64 @@ use crate::config::{Config, ServiceUrl, StatementCache};
 /// `connection_limit` says otherwise (the existing system's default).
 pub const DEFAULT_PRIMARY_POOL: u32 = 25;
 
-/// Query parameters Prisma reads from a URL that PostgreSQL does not know.
-const PRISMA_PARAMS: [&str; 5] = [
-    "connection_limit",
-    "pool_timeout",
-    "pgbouncer",
-    "schema",
-    "statement_cache_size",
+/// URL parameters sqlx understands; they pass through unchanged.
+const SQLX_PARAMS: [&str; 12] = [
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "application_name",
+    "options",
 ];
 
 /// What a Prisma-style URL said beyond the plain connection options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UrlHints {
+    /// `connection_limit`: pool size.
     pub connection_limit: Option<u32>,
+    /// `pool_timeout` (seconds): how long to wait for a free connection.
     pub pool_timeout: Option<Duration>,
+    /// `pgbouncer=true`, or port 6543 (Supabase's transaction pooler).
     pub pgbouncer: bool,
+    /// `statement_timeout` (milliseconds).
+    pub statement_timeout_ms: Option<u64>,
 }
 
-/// Parses a PostgreSQL URL, removing Prisma's own parameters and returning what they said.
+/// True when a URL points at a transaction-mode pooler (`pgbouncer=true` or port 6543).
+pub fn looks_like_pgbouncer(url: &Url) -> bool {
+    url.port() == Some(6543)
+        || url
+            .query_pairs()
+            .any(|(k, v)| k == "pgbouncer" && (v == "true" || v == "1"))
+}
+
+/// Parses a PostgreSQL URL: keeps what sqlx understands, turns Prisma's parameters into
+/// hints, and drops anything else with a warning that names the key only (values may be
+/// secrets).
 pub fn parse_pg_url(url: &ServiceUrl) -> Result<(PgConnectOptions, UrlHints), sqlx::Error> {
     let mut u: Url = url.url().clone();
-    let mut hints = UrlHints::default();
+    let mut hints = UrlHints {
+        pgbouncer: looks_like_pgbouncer(&u),
+        ..UrlHints::default()
+    };
+    let positive = |v: &str| v.parse::<u64>().ok().filter(|n| *n > 0);
     let mut kept = Vec::new();
     for (k, v) in u.query_pairs() {
         match k.as_ref() {
-            "connection_limit" => hints.connection_limit = v.parse().ok().filter(|n| *n > 0),
-            "pool_timeout" => {
-                hints.pool_timeout = v
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .map(Duration::from_secs)
+            "connection_limit" => {
+                hints.connection_limit = positive(&v).and_then(|n| u32::try_from(n).ok())
             }
-            "pgbouncer" => hints.pgbouncer = v == "true" || v == "1",
-            k if PRISMA_PARAMS.contains(&k) => {}
-            _ => kept.push((k.into_owned(), v.into_owned())),
+            "pool_timeout" => hints.pool_timeout = positive(&v).map(Duration::from_secs),
+            "statement_timeout" => hints.statement_timeout_ms = positive(&v),
+            "pgbouncer" | "schema" | "statement_cache_size" => {}
+            k if SQLX_PARAMS.contains(&k) => kept.push((k.to_owned(), v.into_owned())),
+            other => tracing::warn!(parameter = %other, "ignoring unknown database URL parameter"),
         }
     }
     if kept.is_empty() {
@@ -60,62 +83,90 @@ pub fn parse_pg_url(url: &ServiceUrl) -> Result<(PgConnectOptions, UrlHints), sq
     } else {
         u.query_pairs_mut().clear().extend_pairs(kept);
     }
-    if u.port() == Some(6543) {
-        hints.pgbouncer = true;
-    }
     let opts = PgConnectOptions::from_str(u.as_str())?;
     Ok((opts, hints))
 }
 
-fn tune(opts: PgConnectOptions, cache: StatementCache, hints: &UrlHints) -> PgConnectOptions {
-    let cache_on = match cache {
+/// Whether statements are prepared as named, cached statements on this target.
+pub fn named_statements(cache: StatementCache, hints: &UrlHints) -> bool {
+    match cache {
         StatementCache::On => true,
         StatementCache::Off => false,
         StatementCache::Auto => !hints.pgbouncer,
-    };
-    let opts = if cache_on {
-        opts
-    } else {
-        // Unnamed statements only: safe behind PgBouncer in transaction mode.
-        opts.statement_cache_capacity(0)
-    };
-    opts.application_name("banca")
-        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500))
+    }
 }
 
-/// Resolved connection options for the three roles.
-#[derive(Debug, Clone)]
+fn tune(opts: PgConnectOptions, cache: StatementCache, hints: &UrlHints) -> PgConnectOptions {
+    let mut opts = opts
+        .application_name("banca")
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+    if !named_statements(cache, hints) {
+        opts = opts.statement_cache_capacity(0);
+    }
+    if hints.pgbouncer {
+        // PgBouncer refuses startup parameters it does not track (`extra_float_digits`,
+        // `options`), so send none of them.
+        opts = opts.extra_float_digits(None);
+        if hints.statement_timeout_ms.is_some() {
+            tracing::warn!(
+                "statement_timeout in a PgBouncer URL is ignored; set it on the database role instead"
+            );
+        }
+    } else if let Some(ms) = hints.statement_timeout_ms {
+        opts = opts.options([("statement_timeout", ms.to_string())]);
+    }
+    opts
+}
+
+/// A pool's connection options and the hints of its URL.
+#[derive(Clone)]
+pub struct DbTarget {
+    pub options: PgConnectOptions,
+    pub hints: UrlHints,
+}
+
+impl DbTarget {
+    fn parse(url: &ServiceUrl, cache: StatementCache) -> Result<Self, sqlx::Error> {
+        let (options, hints) = parse_pg_url(url)?;
+        Ok(DbTarget {
+            options: tune(options, cache, &hints),
+            hints,
+        })
+    }
+}
+
+/// Resolved connection options for the three roles. No `Debug`: the options hold passwords.
+#[derive(Clone)]
 pub struct DbTargets {
-    pub primary: PgConnectOptions,
-    pub primary_hints: UrlHints,
-    pub direct: PgConnectOptions,
-    pub replica: Option<PgConnectOptions>,
+    pub primary: DbTarget,
+    pub direct: DbTarget,
+    pub replica: Option<DbTarget>,
+    /// False when the primary needs unnamed statements (see `crate::db::query`).
+    pub named_statements: bool,
 }
 
 impl DbTargets {
     /// Builds the targets from the configuration and the resolved primary URL.
     pub fn resolve(config: &Config, primary_url: &ServiceUrl) -> Result<Self, sqlx::Error> {
-        let (primary, primary_hints) = parse_pg_url(primary_url)?;
-        let primary = tune(primary, config.statement_cache, &primary_hints);
+        let cache = config.statement_cache;
+        let primary = DbTarget::parse(primary_url, cache)?;
         let direct = match &config.direct_url {
-            Some(u) => {
-                let (o, h) = parse_pg_url(u)?;
-                tune(o, config.statement_cache, &h)
-            }
+            Some(u) => DbTarget::parse(u, cache)?,
             None => primary.clone(),
         };
         let replica = match &config.replica_url {
-            Some(u) => {
-                let (o, h) = parse_pg_url(u)?;
-                Some(tune(o, config.statement_cache, &h))
-            }
+            Some(u) => Some(DbTarget::parse(u, cache)?),
             None => None,
         };
+        let named_statements = named_statements(cache, &primary.hints)
+            && replica
+                .as_ref()
+                .is_none_or(|r| named_statements(cache, &r.hints));
         Ok(DbTargets {
             primary,
-            primary_hints,
             direct,
             replica,
+            named_statements,
         })
     }
 }
@@ -218,32 +269,42 @@ impl Pools {
     /// Creates the pools lazily: nothing connects until first use, so a database that is down
     /// at start does not stop the process (warm-up retries and reports it).
     pub fn connect_lazy(config: &Config, targets: &DbTargets) -> Self {
-        let max = config
-            .database_pool_max
-            .or(targets.primary_hints.connection_limit)
-            .unwrap_or(DEFAULT_PRIMARY_POOL);
-        let acquire = targets
-            .primary_hints
-            .pool_timeout
-            .unwrap_or(config.database_acquire_timeout);
+        crate::db::set_named_statements(targets.named_statements);
+        // Explicit variables win over URL parameters, which win over defaults.
+        let size = |explicit: Option<u32>, target: &DbTarget, default: u32| {
+            explicit
+                .or(target.hints.connection_limit)
+                .unwrap_or(default)
+        };
+        let acquire = |target: &DbTarget| {
+            config
+                .database_acquire_timeout
+                .or(target.hints.pool_timeout)
+                .unwrap_or(crate::config::DEFAULT_ACQUIRE_TIMEOUT)
+        };
+        let max = size(
+            config.database_pool_max,
+            &targets.primary,
+            DEFAULT_PRIMARY_POOL,
+        );
         let primary = PgPoolOptions::new()
             .max_connections(max)
             .min_connections(config.database_pool_min.min(max))
-            .acquire_timeout(acquire)
+            .acquire_timeout(acquire(&targets.primary))
             .idle_timeout(Some(Duration::from_secs(300)))
-            .connect_lazy_with(targets.primary.clone());
+            .connect_lazy_with(targets.primary.options.clone());
         let direct = PgPoolOptions::new()
-            .max_connections(config.direct_pool_max)
-            .acquire_timeout(config.database_acquire_timeout)
+            .max_connections(size(config.direct_pool_max, &targets.direct, 5))
+            .acquire_timeout(acquire(&targets.direct))
             .idle_timeout(Some(Duration::from_secs(300)))
-            .connect_lazy_with(targets.direct.clone());
-        let replica = targets.replica.as_ref().map(|opts| {
+            .connect_lazy_with(targets.direct.options.clone());
+        let replica = targets.replica.as_ref().map(|target| {
             std::sync::Arc::new(Replica {
                 pool: PgPoolOptions::new()
-                    .max_connections(config.replica_pool_max)
-                    .acquire_timeout(config.database_acquire_timeout.min(Duration::from_secs(3)))
+                    .max_connections(size(config.replica_pool_max, target, 10))
+                    .acquire_timeout(acquire(target).min(Duration::from_secs(3)))
                     .idle_timeout(Some(Duration::from_secs(300)))
-                    .connect_lazy_with(opts.clone()),
+                    .connect_lazy_with(target.options.clone()),
                 state: AtomicU8::new(REPLICA_UNKNOWN),
                 down_since: Mutex::new(None),
                 retry_interval: config.replica_retry_interval,
@@ -306,7 +367,7 @@ impl Pools {
     /// Checks the replica now (warm-up and `readyz`); updates and returns its status.
     pub async fn probe_replica(&self, timeout: Duration) -> ReplicaStatus {
         if let Some(r) = &self.replica {
-            let ping = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&r.pool);
+            let ping = crate::db::query_scalar::<i32>("SELECT 1").fetch_one(&r.pool);
             match tokio::time::timeout(timeout, ping).await {
                 Ok(Ok(_)) => r.mark_up(),
                 Ok(Err(e)) => r.mark_down(&e),
@@ -318,7 +379,7 @@ impl Pools {
 
     /// `SELECT 1` on the primary within `timeout`.
     pub async fn ping_primary(&self, timeout: Duration) -> Result<(), sqlx::Error> {
-        let ping = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&self.primary);
+        let ping = crate::db::query_scalar::<i32>("SELECT 1").fetch_one(&self.primary);
         match tokio::time::timeout(timeout, ping).await {
             Ok(r) => r.map(|_| ()),
             Err(_) => Err(sqlx::Error::PoolTimedOut),
@@ -347,13 +408,26 @@ mod tests {
         .unwrap();
         let (opts, hints) = parse_pg_url(&url).unwrap();
         assert_eq!(hints.connection_limit, Some(8));
+        assert!(matches!(
+            opts.get_ssl_mode(),
+            sqlx::postgres::PgSslMode::Require
+        ));
         assert_eq!(hints.pool_timeout, Some(Duration::from_secs(5)));
         assert!(hints.pgbouncer);
         assert_eq!(opts.get_host(), "db.example");
         assert_eq!(opts.get_port(), 6543);
 
-        let url = ServiceUrl::parse("postgres://u@localhost:5432/banca").unwrap();
+        assert!(!named_statements(StatementCache::Auto, &hints));
+        assert!(named_statements(StatementCache::On, &hints));
+
+        let url = ServiceUrl::parse(
+            "postgres://u@localhost:5432/banca?statement_timeout=20000&sslpassword=hunter2",
+        )
+        .unwrap();
         let (_, hints) = parse_pg_url(&url).unwrap();
-        assert_eq!(hints, UrlHints::default());
+        assert_eq!(hints.statement_timeout_ms, Some(20_000));
+        assert!(!hints.pgbouncer);
+        assert!(named_statements(StatementCache::Auto, &hints));
+        assert!(!named_statements(StatementCache::Off, &hints));
     }
 }

@@ -17,14 +17,14 @@ pub struct NewUser<'a> {
 }
 
 pub async fn username_exists(conn: &mut PgConnection, username: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE username = $1::citext)")
+    crate::db::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE username = $1::citext)")
         .bind(username)
         .fetch_one(conn)
         .await
 }
 
 pub async fn insert_user(conn: &mut PgConnection, u: &NewUser<'_>) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar(
+    crate::db::query_scalar(
         "INSERT INTO users (name, username, email, password_hash, role, ventana_id, banca_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -41,7 +41,7 @@ pub async fn insert_user(conn: &mut PgConnection, u: &NewUser<'_>) -> Result<Uui
 
 /// Inserts or refreshes a user by username (demo data); returns its id.
 pub async fn upsert_user(conn: &mut PgConnection, u: &NewUser<'_>) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar(
+    crate::db::query_scalar(
         "INSERT INTO users (name, username, email, password_hash, role, ventana_id, banca_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (username) DO UPDATE SET
@@ -67,7 +67,7 @@ pub async fn upsert_banca(
     name: &str,
     code: &str,
 ) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar(
+    crate::db::query_scalar(
         "INSERT INTO bancas (name, code) VALUES ($1, $2)
          ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, is_active = true,
              deleted_at = NULL, updated_at = now()
@@ -86,7 +86,7 @@ pub async fn upsert_ventana(
     name: &str,
     code: &str,
 ) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar(
+    crate::db::query_scalar(
         "INSERT INTO ventanas (banca_id, name, code) VALUES ($1, $2, $3)
          ON CONFLICT (code) DO UPDATE SET banca_id = EXCLUDED.banca_id, name = EXCLUDED.name,
              is_active = true, deleted_at = NULL, updated_at = now()
@@ -105,12 +105,12 @@ pub async fn link_default_banca(
     user_id: Uuid,
     banca_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE user_bancas SET is_default = false, updated_at = now() WHERE user_id = $1 AND banca_id <> $2")
+    crate::db::query("UPDATE user_bancas SET is_default = false, updated_at = now() WHERE user_id = $1 AND banca_id <> $2")
         .bind(user_id)
         .bind(banca_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
+    crate::db::query(
         "INSERT INTO user_bancas (user_id, banca_id, is_default) VALUES ($1, $2, true)
          ON CONFLICT (user_id, banca_id) DO UPDATE SET is_default = true, updated_at = now()",
     )

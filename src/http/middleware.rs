@@ -57,10 +57,18 @@ pub fn is_probe(path: &str) -> bool {
     matches!(path, "/api/v1/healthz" | "/api/v1/readyz" | "/metrics")
 }
 
-/// Refuses requests beyond `MAX_CONCURRENT_REQUESTS` with 503 and `Retry-After`.
+/// Refuses requests with 503 and `Retry-After` until warm-up is done (`SERVICE_STARTING`) and
+/// beyond `MAX_CONCURRENT_REQUESTS` (`SERVER_BUSY`). Probes always pass.
 pub async fn admission(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if is_probe(req.uri().path()) {
         return next.run(req).await;
+    }
+    if !state.readiness.is_warmed() {
+        return ApiError::service_unavailable(
+            "SERVICE_STARTING",
+            "El servicio está iniciando; intente de nuevo en unos segundos",
+        )
+        .into_response();
     }
     match state.admission.clone().try_acquire_owned() {
         Ok(permit) => {

@@ -63,7 +63,11 @@ fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
             HeaderName::from_static("x-request-id"),
             HeaderName::from_static("idempotency-key"),
         ])
-        .expose_headers([header::CONTENT_LENGTH, middleware::X_REQUEST_ID.clone()])
+        .expose_headers([
+            header::CONTENT_LENGTH,
+            header::RETRY_AFTER,
+            middleware::X_REQUEST_ID.clone(),
+        ])
         .max_age(Duration::from_secs(86_400))
 }
 
@@ -100,7 +104,9 @@ fn log_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {
 }
 
 /// Wraps routes in the middleware stack, outermost first: request id → span and log →
-/// panic catcher → security headers → CORS → compression → admission → timeout → body checks.
+/// security headers → CORS → compression → admission → timeout → panic catcher → body checks.
+/// Every response, errors and panics included, carries the request id, CORS and security
+/// headers.
 pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
     let compress_when = SizeAbove::new(1024)
         .and(NotForContentType::GRPC)
@@ -115,12 +121,12 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
                 .on_response(log_response)
                 .on_failure(()),
         )
-        .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(from_fn(middleware::security_headers))
         .layer(cors_layer(&state.config.cors_origins))
         .layer(CompressionLayer::new().compress_when(compress_when))
         .layer(from_fn_with_state(state.clone(), middleware::admission))
         .layer(from_fn_with_state(state.clone(), middleware::timeout))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(from_fn_with_state(state.clone(), middleware::body_checks))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes));
     routes

@@ -101,6 +101,7 @@ async fn seed_demo_is_repeatable_and_refused_in_production() {
         .arg("seed-demo")
         .env("NODE_ENV", "production")
         .env("DATABASE_URL", &db.url)
+        .env("CORS_ORIGIN", "https://app.banca.cr")
         .env("JWT_ACCESS_SECRET", "a".repeat(40))
         .env("JWT_REFRESH_SECRET", "b".repeat(40))
         .output()

@@ -167,24 +167,6 @@ pub fn closed_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-/// A TCP server that accepts connections and never answers (a hung dependency).
-pub fn black_hole() -> (u16, std::thread::JoinHandle<()>) {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let handle = std::thread::spawn(move || {
-        let mut held = Vec::new();
-        l.set_nonblocking(true).unwrap();
-        let until = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < until {
-            match l.accept() {
-                Ok((s, _)) => held.push(s),
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-    });
-    (port, handle)
-}
-
 /// The real `banca` binary with a clean environment (only PATH and HOME kept).
 pub fn banca_command() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_banca"));
@@ -195,14 +177,36 @@ pub fn banca_command() -> Command {
         }
     }
     c.env("LOG_LEVEL", "info");
+    // Outside the repository, so a developer's `.env` cannot leak into the test.
+    c.current_dir(std::env::temp_dir());
     c.stdin(Stdio::null());
     c
 }
 
-/// A running `banca serve` child that is killed if the test fails.
+/// A running `banca serve` child that is killed if the test fails. Its output is collected
+/// continuously so a chatty server never blocks on a full pipe.
 pub struct ServerProcess {
     pub child: Child,
     pub port: u16,
+    output: std::sync::Arc<std::sync::Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+fn collect(
+    mut from: impl std::io::Read + Send + 'static,
+    into: std::sync::Arc<std::sync::Mutex<String>>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            into.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    })
 }
 
 impl ServerProcess {
@@ -213,8 +217,18 @@ impl ServerProcess {
             .env("HOST", "127.0.0.1")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let child = cmd.spawn().expect("banca binary starts");
-        ServerProcess { child, port }
+        let mut child = cmd.spawn().expect("banca binary starts");
+        let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let readers = vec![
+            collect(child.stdout.take().unwrap(), output.clone()),
+            collect(child.stderr.take().unwrap(), output.clone()),
+        ];
+        ServerProcess {
+            child,
+            port,
+            output,
+            readers,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -265,17 +279,14 @@ impl ServerProcess {
         None
     }
 
-    /// Everything the process wrote (call after it exited).
+    /// Everything the process wrote so far (all of it once it has exited).
     pub fn output(&mut self) -> String {
-        use std::io::Read;
-        let mut s = String::new();
-        if let Some(out) = self.child.stdout.as_mut() {
-            let _ = out.read_to_string(&mut s);
+        if let Ok(Some(_)) = self.child.try_wait() {
+            for r in self.readers.drain(..) {
+                let _ = r.join();
+            }
         }
-        if let Some(err) = self.child.stderr.as_mut() {
-            let _ = err.read_to_string(&mut s);
-        }
-        s
+        self.output.lock().unwrap().clone()
     }
 }
 
@@ -307,4 +318,83 @@ pub async fn assert_error(res: reqwest::Response, status: u16, code: &str) -> se
     assert!(!id.is_empty());
     assert_eq!(Some(id.to_string()), header_id, "body and header ids agree");
     body
+}
+
+/// Polls `cond` every 10 ms until it holds or `within` passes; returns whether it held.
+pub async fn eventually(within: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + within;
+    while Instant::now() < until {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    cond()
+}
+
+/// A TCP proxy to `target` whose answers from the target can be slowed down at will: a
+/// database that becomes slow while connections are open.
+pub struct SlowProxy {
+    pub port: u16,
+    delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl SlowProxy {
+    pub async fn start(target: SocketAddr) -> SlowProxy {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let delay_ms = std::sync::Arc::new(AtomicU64::new(0));
+        let delay = delay_ms.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(upstream) = tokio::net::TcpStream::connect(target).await else {
+                    continue;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut ur, mut uw) = upstream.into_split();
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut cr, &mut uw).await;
+                });
+                let delay = delay.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = match ur.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        let ms = delay.load(Ordering::Relaxed);
+                        if ms > 0 {
+                            tokio::time::sleep(Duration::from_millis(ms)).await;
+                        }
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        SlowProxy { port, delay_ms }
+    }
+
+    pub fn set_delay(&self, ms: u64) {
+        self.delay_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The address of the test PostgreSQL server.
+pub fn admin_addr() -> SocketAddr {
+    let u = url::Url::parse(&admin_url()).unwrap();
+    let host = u.host_str().unwrap_or("127.0.0.1");
+    let host = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    };
+    format!("{host}:{}", u.port().unwrap_or(5432))
+        .parse()
+        .unwrap()
 }

@@ -41,6 +41,7 @@ fn check_config_prints_the_effective_configuration_redacted() {
             "DATABASE_URL",
             "postgresql://banca:s3cr3t-pw@db:6543/banca?pgbouncer=true",
         )
+        .env("DIRECT_URL", "postgresql://banca:s3cr3t-pw@db:5432/banca")
         .env("JWT_ACCESS_SECRET", "x".repeat(40))
         .env("JWT_REFRESH_SECRET", "y".repeat(40))
         .env("CORS_ORIGIN", "https://app.banca.cr")

@@ -379,6 +379,17 @@ async fn a_database_that_is_down_gives_503_not_500() {
     );
     let app = common::spawn_with(config, routes(), false).await;
 
+    // Before warm-up succeeds, routes answer 503 SERVICE_STARTING (probes still answer).
+    let res = app
+        .client
+        .get(app.url("/api/v1/test/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 503, "SERVICE_STARTING").await;
+
+    // As if the database went away after start: requests get 503, never 500.
+    app.state.readiness.mark_warmed();
     let res = app
         .client
         .get(app.url("/api/v1/test/users"))
@@ -398,7 +409,7 @@ async fn a_database_that_is_down_gives_503_not_500() {
         .await
         .unwrap();
     let body = assert_error(res, 503, "NOT_READY").await;
-    assert_eq!(body["data"]["status"], "starting");
+    assert_eq!(body["data"]["status"], "unavailable");
     assert_eq!(body["data"]["checks"]["primary"], "down");
 
     // Liveness does not depend on the database.
