@@ -94,6 +94,10 @@ pub struct AppInner {
     pub admission: Arc<Semaphore>,
     /// Cancelled at shutdown: background work stops when it fires.
     pub shutdown: CancellationToken,
+    /// JWT signing and checking.
+    pub tokens: crate::services::tokens::TokenKeys,
+    /// Failed-login counters.
+    pub throttle: crate::services::throttle::LoginThrottle,
 }
 
 impl Deref for AppState {
@@ -114,6 +118,11 @@ impl AppState {
         };
         Ok(AppState(Arc::new(AppInner {
             admission: Arc::new(Semaphore::new(config.max_concurrent_requests)),
+            tokens: crate::services::tokens::TokenKeys::from_config(&config),
+            throttle: crate::services::throttle::LoginThrottle::new(
+                config.login_max_failures,
+                config.login_window,
+            ),
             config,
             pools,
             redis,

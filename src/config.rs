@@ -197,6 +197,9 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// How long `readyz` waits for the primary.
     pub readiness_timeout: Duration,
+    /// Failed logins allowed per client IP and per username within `login_window`.
+    pub login_max_failures: u32,
+    pub login_window: Duration,
 }
 
 /// The configuration could not be built; one line per problem.
@@ -615,6 +618,8 @@ impl Config {
             r.parse_num("BODY_LIMIT_BYTES", 1_048_576usize, 1024, 64 * 1_048_576);
         let shutdown_timeout = r.millis("SHUTDOWN_TIMEOUT_MS", 30_000, 1, 600_000);
         let readiness_timeout = r.millis("READINESS_TIMEOUT_MS", 1000, 50, 60_000);
+        let login_max_failures = r.parse_num("LOGIN_MAX_FAILURES", 5u32, 1, 1000);
+        let login_window = r.millis("LOGIN_WINDOW_MS", 60_000, 1000, 86_400_000);
 
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -656,6 +661,8 @@ impl Config {
             body_limit_bytes,
             shutdown_timeout,
             readiness_timeout,
+            login_max_failures,
+            login_window,
         })
     }
 
@@ -813,6 +820,14 @@ impl Config {
             (
                 "READINESS_TIMEOUT_MS".into(),
                 self.readiness_timeout.as_millis().to_string(),
+            ),
+            (
+                "LOGIN_MAX_FAILURES".into(),
+                self.login_max_failures.to_string(),
+            ),
+            (
+                "LOGIN_WINDOW_MS".into(),
+                self.login_window.as_millis().to_string(),
             ),
         ]
     }

@@ -5,9 +5,12 @@
 //! `sqlx::query*` directly (clippy enforces it): behind PgBouncer in transaction mode they send
 //! unnamed statements, which the pooler tolerates; elsewhere named, cached ones.
 
+pub mod activity;
+pub mod bancas;
 pub mod bootstrap;
 pub mod migrate;
 pub mod pools;
+pub mod sessions;
 pub mod users;
 
 use std::sync::atomic::{AtomicBool, Ordering};

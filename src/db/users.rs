@@ -120,3 +120,140 @@ pub async fn link_default_banca(
     .await?;
     Ok(())
 }
+
+/// `(id, username)` of the oldest active ADMIN (DISABLE_AUTH in development).
+pub async fn oldest_active_admin(
+    conn: &mut PgConnection,
+) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+    crate::db::query_as(
+        "SELECT id, username::text FROM users
+         WHERE role = 'ADMIN' AND is_active AND deleted_at IS NULL ORDER BY created_at LIMIT 1",
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// What login needs of a user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoginUser {
+    pub id: Uuid,
+    pub role: Role,
+    pub password_hash: String,
+    pub is_active: bool,
+    pub deleted: bool,
+    pub ventana_id: Option<Uuid>,
+    /// Profile banca, else the ventana's banca.
+    pub banca_id: Option<Uuid>,
+    pub max_sessions_per_vendedor: Option<i32>,
+}
+
+pub async fn find_for_login(
+    conn: &mut PgConnection,
+    username: &str,
+) -> Result<Option<LoginUser>, sqlx::Error> {
+    crate::db::query_as(
+        "SELECT u.id, u.role, u.password_hash, u.is_active, (u.deleted_at IS NOT NULL) AS deleted,
+                u.ventana_id, COALESCE(v.banca_id, u.banca_id) AS banca_id, u.max_sessions_per_vendedor
+         FROM users u LEFT JOIN ventanas v ON v.id = u.ventana_id
+         WHERE u.username = $1::citext",
+    )
+    .bind(username)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn find_for_login_by_id(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<LoginUser>, sqlx::Error> {
+    crate::db::query_as(
+        "SELECT u.id, u.role, u.password_hash, u.is_active, (u.deleted_at IS NOT NULL) AS deleted,
+                u.ventana_id, COALESCE(v.banca_id, u.banca_id) AS banca_id, u.max_sessions_per_vendedor
+         FROM users u LEFT JOIN ventanas v ON v.id = u.ventana_id
+         WHERE u.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_password_hash(
+    conn: &mut PgConnection,
+    id: Uuid,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
+    crate::db::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_client_info(
+    conn: &mut PgConnection,
+    id: Uuid,
+    platform: Option<&str>,
+    app_version: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    crate::db::query(
+        "UPDATE users SET platform = COALESCE($2, platform), app_version = COALESCE($3, app_version)
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(platform)
+    .bind(app_version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A user as shown by the API (never the password hash), with its ventana and banca.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub name: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub role: Role,
+    pub code: Option<String>,
+    pub ventana_id: Option<Uuid>,
+    /// The profile banca (`users.banca_id`).
+    pub profile_banca_id: Option<Uuid>,
+    /// Profile banca, else the ventana's banca.
+    pub banca_id: Option<Uuid>,
+    pub is_active: bool,
+    pub settings: Option<serde_json::Value>,
+    pub platform: Option<String>,
+    pub app_version: Option<String>,
+    pub max_sessions_per_vendedor: Option<i32>,
+    pub commission_policy_json: Option<serde_json::Value>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub ventana_name: Option<String>,
+    pub ventana_code: Option<String>,
+    pub ventana_banca_id: Option<Uuid>,
+    pub banca_name: Option<String>,
+    pub banca_code: Option<String>,
+}
+
+/// The SELECT list and joins for `UserRow`; append a WHERE clause.
+pub const USER_SELECT: &str =
+    "SELECT u.id, u.name, u.username::text AS username, u.email::text AS email,
+        u.phone, u.role, u.code, u.ventana_id, u.banca_id AS profile_banca_id,
+        COALESCE(u.banca_id, v.banca_id) AS banca_id, u.is_active, u.settings, u.platform,
+        u.app_version, u.max_sessions_per_vendedor, u.commission_policy_json, u.created_at,
+        u.updated_at, u.deleted_at, v.name AS ventana_name, v.code AS ventana_code,
+        v.banca_id AS ventana_banca_id, b.name AS banca_name, b.code AS banca_code
+    FROM users u
+    LEFT JOIN ventanas v ON v.id = u.ventana_id
+    LEFT JOIN bancas b ON b.id = COALESCE(u.banca_id, v.banca_id)";
+
+pub async fn find_row(conn: &mut PgConnection, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
+    crate::db::query_as(&format!("{USER_SELECT} WHERE u.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}

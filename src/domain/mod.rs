@@ -1,4 +1,5 @@
 //! Pure domain types and rules: no database, no HTTP.
 
+pub mod authz;
 pub mod password;
 pub mod roles;

@@ -79,3 +79,128 @@ where
         Ok(AppJson(value))
     }
 }
+
+/// Query parameters. Use instead of `axum::extract::Query`: a bad value is a 400 in house shape.
+pub struct AppQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(AppQuery)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                let issue = e.inner().to_string();
+                let field = if field == "." {
+                    issue
+                        .split('`')
+                        .nth(1)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| "(root)".into())
+                } else {
+                    field
+                };
+                ApiError::bad_request(
+                    "VALIDATION_ERROR",
+                    format!("Error en los filtros de búsqueda ({field}): {issue}"),
+                )
+                .with_details(vec![ErrorDetail {
+                    field,
+                    code: "invalid_type".into(),
+                    issue,
+                }])
+            })
+    }
+}
+
+/// A JSON body that may be absent (DELETE and restore routes accept `{}` or nothing).
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let has_body = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v != "0")
+            .unwrap_or_else(|| {
+                req.headers()
+                    .contains_key(axum::http::header::TRANSFER_ENCODING)
+            });
+        if !has_body {
+            return Ok(OptionalJson(None));
+        }
+        let AppJson(v) = AppJson::<T>::from_request(req, state).await?;
+        Ok(OptionalJson(Some(v)))
+    }
+}
+
+/// Serde helpers for query strings.
+pub mod de {
+    use serde::{Deserialize, Deserializer};
+
+    /// `true/false/1/0` (decision 2: `"false"` means false); empty means absent.
+    pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        match s.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(v) => crate::config::parse_bool(v).map(Some).ok_or_else(|| {
+                serde::de::Error::custom(format!("se esperaba true o false, se recibió {v:?}"))
+            }),
+        }
+    }
+
+    /// A uuid, where `all` and the empty string mean absent.
+    pub fn opt_uuid_or_all<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<uuid::Uuid>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        match s.as_deref().map(str::trim) {
+            None | Some("") | Some("all") => Ok(None),
+            Some(v) => uuid::Uuid::parse_str(v)
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom(format!("no es un UUID válido: {v:?}"))),
+        }
+    }
+
+    /// A trimmed string where empty means absent.
+    pub fn opt_trimmed<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        Ok(s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()))
+    }
+}
+
+/// The TCP peer of the request, when the server recorded it.
+pub struct PeerAddr(pub Option<std::net::SocketAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0),
+        ))
+    }
+}

@@ -1,11 +1,15 @@
 //! The HTTP edge: routes under `/api/v1`, the middleware stack, the error and success shapes.
 //! Handlers extract and authorize, call a service, and map the result to the wire.
 
+pub mod auth;
+pub mod dto;
 pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+pub mod pagination;
 pub mod routes;
+pub mod validate;
 
 use std::time::Duration;
 
@@ -27,7 +31,9 @@ use crate::config::CorsOrigins;
 
 /// Every API route, without middleware.
 pub fn api_routes() -> Router<AppState> {
-    Router::new().merge(routes::health::router())
+    Router::new()
+        .merge(routes::health::router())
+        .merge(routes::auth::router())
 }
 
 /// The complete application: every route plus the middleware stack.

@@ -1,3 +1,7 @@
 //! Use cases. Each owns its transaction: it either commits completely or changes nothing.
 
+pub mod activity;
 pub mod admin;
+pub mod auth;
+pub mod throttle;
+pub mod tokens;
