@@ -12,6 +12,7 @@ pub mod migrate;
 pub mod pools;
 pub mod sessions;
 pub mod users;
+pub mod ventanas;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

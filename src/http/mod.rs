@@ -34,6 +34,11 @@ pub fn api_routes() -> Router<AppState> {
     Router::new()
         .merge(routes::health::router())
         .merge(routes::auth::router())
+        .merge(routes::bancas::router())
+        .merge(routes::ventanas::router())
+        .merge(routes::users::router())
+        .merge(routes::vendedores::router())
+        .merge(routes::activity::router())
 }
 
 /// The complete application: every route plus the middleware stack.

@@ -3,5 +3,8 @@
 pub mod activity;
 pub mod admin;
 pub mod auth;
+pub mod bancas;
 pub mod throttle;
 pub mod tokens;
+pub mod users;
+pub mod ventanas;

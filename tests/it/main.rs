@@ -5,11 +5,19 @@
 #![allow(clippy::disallowed_methods)]
 
 mod common;
+mod fixtures;
 
+mod activity;
 mod admin_cli;
+mod auth;
+mod bancas;
 mod config_cli;
 mod http_contract;
+mod isolation;
 mod local_default;
 mod migrations;
 mod replica;
 mod shutdown;
+mod users;
+mod vendedores;
+mod ventanas;

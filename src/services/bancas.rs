@@ -1,0 +1,1 @@
+//! Use cases over bancas (filled in by the identity issue).

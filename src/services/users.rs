@@ -1,0 +1,1 @@
+//! Use cases over users (filled in by the identity issue).

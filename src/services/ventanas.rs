@@ -1,0 +1,1 @@
+//! Use cases over ventanas (filled in by the identity issue).

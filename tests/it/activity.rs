@@ -1,0 +1,4 @@
+//! activity API tests.
+
+#[allow(unused_imports)]
+use crate::fixtures;

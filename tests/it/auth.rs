@@ -1,0 +1,4 @@
+//! auth API tests.
+
+#[allow(unused_imports)]
+use crate::fixtures;

@@ -1,0 +1,4 @@
+//! bancas API tests.
+
+#[allow(unused_imports)]
+use crate::fixtures;

@@ -1,0 +1,4 @@
+//! isolation API tests.
+
+#[allow(unused_imports)]
+use crate::fixtures;

@@ -1,0 +1,4 @@
+//! users API tests.
+
+#[allow(unused_imports)]
+use crate::fixtures;

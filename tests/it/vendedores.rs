@@ -1,0 +1,4 @@
+//! vendedores API tests.
+
+#[allow(unused_imports)]
+use crate::fixtures;

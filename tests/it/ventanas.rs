@@ -1,0 +1,4 @@
+//! ventanas API tests.
+
+#[allow(unused_imports)]
+use crate::fixtures;
