@@ -130,7 +130,7 @@ impl fmt::Display for ServiceUrl {
 /// Which browser origins may call the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CorsOrigins {
-    /// Unset, empty or containing `*`: every origin is reflected (the existing system's default).
+    /// `*` (or, outside production, unset): every origin is reflected with credentials.
     Any,
     /// Exact origins, trimmed and without trailing slashes.
     List(Vec<String>),
@@ -139,7 +139,8 @@ pub enum CorsOrigins {
 /// Whether sqlx keeps named prepared statements per connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatementCache {
-    /// Off when the URL looks like PgBouncer in transaction mode (`pgbouncer=true` or port 6543).
+    /// Unnamed statements when the primary or the replica URL looks like a transaction pooler
+    /// (`pgbouncer=true` or port 6543), named cached ones otherwise.
     Auto,
     On,
     Off,

@@ -1,6 +1,7 @@
 //! Login throttling: at most N failed attempts per window per client IP and per username.
 //! The interface is shared-store ready; this implementation keeps counters in the process
-//! (a Redis-backed store shares them across instances; see docs/operations.md).
+//! (per instance: with N instances an attacker gets N times the attempts until a shared store
+//! replaces it).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
