@@ -50,12 +50,10 @@ pub struct UrlHints {
 /// True when a URL points at a transaction-mode pooler (`pgbouncer=true` or port 6543).
 pub fn looks_like_pgbouncer(url: &Url) -> bool {
     url.port() == Some(6543)
-        || url
-            .query_pairs()
-            .any(|(k, v)| {
-                (k == "pgbouncer" && (v.eq_ignore_ascii_case("true") || v == "1"))
-                    || (k == "port" && v == "6543")
-            })
+        || url.query_pairs().any(|(k, v)| {
+            (k == "pgbouncer" && (v.eq_ignore_ascii_case("true") || v == "1"))
+                || (k == "port" && v == "6543")
+        })
 }
 
 /// Parses a PostgreSQL URL: keeps what sqlx understands, turns Prisma's parameters into
@@ -79,7 +77,9 @@ pub fn parse_pg_url(url: &ServiceUrl) -> Result<(PgConnectOptions, UrlHints), sq
             "pgbouncer" | "schema" | "statement_cache_size" => {}
             // A pooler refuses the `options` startup parameter.
             "options" if hints.pgbouncer => {
-                tracing::warn!("ignoring the options URL parameter: a transaction pooler refuses it")
+                tracing::warn!(
+                    "ignoring the options URL parameter: a transaction pooler refuses it"
+                )
             }
             k if SQLX_PARAMS.contains(&k) => kept.push((k.to_owned(), v.into_owned())),
             other => tracing::warn!(parameter = %other, "ignoring unknown database URL parameter"),

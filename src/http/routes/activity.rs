@@ -26,7 +26,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/activity-logs", get(list))
         .route("/api/v1/activity-logs/cleanup", post(cleanup))
         .route("/api/v1/activity-logs/user/{user_id}", get(by_user))
-        .route("/api/v1/activity-logs/target/{target_type}/{target_id}", get(by_target))
+        .route(
+            "/api/v1/activity-logs/target/{target_type}/{target_id}",
+            get(by_target),
+        )
         .route("/api/v1/activity-logs/action/{action}", get(by_action))
         .route("/api/v1/activity-logs/{id}", get(one))
 }
@@ -114,7 +117,11 @@ struct ListQuery {
     _cache_buster: Option<String>,
 }
 
-async fn run_list(state: &AppState, actor: &Actor, q: ListQuery) -> Result<ApiResponse<Vec<ActivityDto>>, ApiError> {
+async fn run_list(
+    state: &AppState,
+    actor: &Actor,
+    q: ListQuery,
+) -> Result<ApiResponse<Vec<ActivityDto>>, ApiError> {
     let banca_ids = scope(actor)?;
     let page = Page::new(q.page, q.page_size, 20, 100)?;
     if let (Some(s), Some(e)) = (q.start_date, q.end_date) {
@@ -137,7 +144,10 @@ async fn run_list(state: &AppState, actor: &Actor, q: ListQuery) -> Result<ApiRe
     };
     let mut conn = state.pools.primary().acquire().await?;
     let (rows, total) = activity::list(&mut conn, &filter, page.limit(), page.offset()).await?;
-    Ok(ApiResponse::ok(rows.into_iter().map(ActivityDto::from).collect()).with_meta(page.meta(total)))
+    Ok(
+        ApiResponse::ok(rows.into_iter().map(ActivityDto::from).collect())
+            .with_meta(page.meta(total)),
+    )
 }
 
 async fn list(
@@ -163,7 +173,12 @@ async fn by_user(
     Path(user_id): Path<Uuid>,
     AppQuery(q): AppQuery<PageQuery>,
 ) -> Result<ApiResponse<Vec<ActivityDto>>, ApiError> {
-    let list = ListQuery { page: q.page, page_size: q.page_size, user_id: Some(user_id), ..Default::default() };
+    let list = ListQuery {
+        page: q.page,
+        page_size: q.page_size,
+        user_id: Some(user_id),
+        ..Default::default()
+    };
     run_list(&state, &actor, list).await
 }
 
@@ -189,10 +204,20 @@ async fn by_action(
     Path(action): Path<String>,
     AppQuery(q): AppQuery<PageQuery>,
 ) -> Result<ApiResponse<Vec<ActivityDto>>, ApiError> {
-    if action.is_empty() || action.len() > 64 || !action.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if action.is_empty()
+        || action.len() > 64
+        || !action
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
         return Err(ApiError::bad_request("VALIDATION_ERROR", "Acción inválida"));
     }
-    let list = ListQuery { page: q.page, page_size: q.page_size, action: Some(action), ..Default::default() };
+    let list = ListQuery {
+        page: q.page,
+        page_size: q.page_size,
+        action: Some(action),
+        ..Default::default()
+    };
     run_list(&state, &actor, list).await
 }
 
@@ -203,7 +228,9 @@ async fn one(
 ) -> Result<ApiResponse<ActivityDto>, ApiError> {
     let banca_ids = scope(&actor)?;
     let mut conn = state.pools.primary().acquire().await?;
-    let row = activity::find(&mut conn, id).await?.ok_or_else(ApiError::not_found)?;
+    let row = activity::find(&mut conn, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let visible = match &banca_ids {
         None => true,
         Some(ids) => row.banca_id.is_some_and(|b| ids.contains(&b)),
