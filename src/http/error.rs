@@ -27,8 +27,9 @@ pub struct ApiError {
     pub details: Vec<ErrorDetail>,
     /// Seconds for a `Retry-After` header (429 and 503).
     pub retry_after: Option<u64>,
-    /// Extra payload for the few errors that carry one (e.g. `readyz` checks).
-    pub data: Option<serde_json::Value>,
+    /// Extra payload for the few errors that carry one (e.g. `readyz` checks); boxed to keep
+    /// `Result<_, ApiError>` small.
+    pub data: Option<Box<serde_json::Value>>,
 }
 
 #[derive(Serialize)]
@@ -41,7 +42,7 @@ struct ErrorBody<'a> {
     details: &'a [ErrorDetail],
     request_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    data: &'a Option<serde_json::Value>,
+    data: &'a Option<Box<serde_json::Value>>,
 }
 
 impl ApiError {
@@ -71,7 +72,7 @@ impl ApiError {
     }
 
     pub fn with_data(mut self, data: serde_json::Value) -> Self {
-        self.data = Some(data);
+        self.data = Some(Box::new(data));
         self
     }
 

@@ -204,3 +204,54 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerAddr {
         ))
     }
 }
+
+/// Path parameters. Use instead of `axum::extract::Path`: a malformed id is a 400
+/// `VALIDATION_ERROR` naming the parameter, in house shape.
+pub struct AppPath<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for AppPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(AppPath(v)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                // The route's parameter names, to say which one is wrong.
+                let names: Vec<String> =
+                    axum::extract::RawPathParams::from_request_parts(parts, state)
+                        .await
+                        .map(|p| p.iter().map(|(k, _)| k.to_string()).collect())
+                        .unwrap_or_default();
+                let field = match e.kind() {
+                    ErrorKind::ParseErrorAtKey { key, .. } => key.clone(),
+                    ErrorKind::ParseErrorAtIndex { index, .. } => names
+                        .get(*index)
+                        .cloned()
+                        .unwrap_or_else(|| format!("#{index}")),
+                    _ if names.len() == 1 => names[0].clone(),
+                    _ => "(path)".to_string(),
+                };
+                let issue = "no es un identificador válido".to_string();
+                Err(ApiError::bad_request(
+                    "VALIDATION_ERROR",
+                    format!("Error en el identificador en la URL ({field}): {issue}"),
+                )
+                .with_details(vec![ErrorDetail {
+                    field,
+                    code: "invalid_format".into(),
+                    issue,
+                }]))
+            }
+            Err(other) => Err(ApiError::internal(&other)),
+        }
+    }
+}

@@ -160,7 +160,8 @@ pub async fn login(
             return Err(AuthError::InvalidCredentials);
         }
     };
-    if !user.is_active || user.deleted {
+    // ADMIN users have no tenant; everyone else needs an active ventana and banca.
+    if !user.is_active || user.deleted || (user.role != Role::Admin && !user.tenant_active) {
         return Err(AuthError::UserInactive);
     }
     throttle.clear(&user_key);
@@ -264,7 +265,7 @@ pub async fn refresh(
     let user = db::users::find_for_login_by_id(&mut tx, token.user_id)
         .await?
         .ok_or(AuthError::InvalidRefresh)?;
-    if !user.is_active || user.deleted {
+    if !user.is_active || user.deleted || (user.role != Role::Admin && !user.tenant_active) {
         db::sessions::revoke_session(&mut tx, token.session_id, "user_inactive").await?;
         tx.commit().await?;
         return Err(AuthError::UserInactive);

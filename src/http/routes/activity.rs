@@ -1,7 +1,7 @@
 //! `/activity-logs`: the audit trail, for ADMIN (every banca, or the active one) and BANCA
 //! (its active banca). Entries of other bancas answer 404.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -16,6 +16,7 @@ use crate::domain::roles::Role;
 use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
+use crate::http::extract::AppPath;
 use crate::http::extract::{de, AppQuery, OptionalJson};
 use crate::http::pagination::Page;
 use crate::http::validate::Checks;
@@ -170,7 +171,7 @@ struct PageQuery {
 async fn by_user(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(user_id): Path<Uuid>,
+    AppPath(user_id): AppPath<Uuid>,
     AppQuery(q): AppQuery<PageQuery>,
 ) -> Result<ApiResponse<Vec<ActivityDto>>, ApiError> {
     let list = ListQuery {
@@ -185,7 +186,7 @@ async fn by_user(
 async fn by_target(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path((target_type, target_id)): Path<(String, String)>,
+    AppPath((target_type, target_id)): AppPath<(String, String)>,
     AppQuery(q): AppQuery<PageQuery>,
 ) -> Result<ApiResponse<Vec<ActivityDto>>, ApiError> {
     let list = ListQuery {
@@ -201,7 +202,7 @@ async fn by_target(
 async fn by_action(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(action): Path<String>,
+    AppPath(action): AppPath<String>,
     AppQuery(q): AppQuery<PageQuery>,
 ) -> Result<ApiResponse<Vec<ActivityDto>>, ApiError> {
     if action.is_empty()
@@ -224,7 +225,7 @@ async fn by_action(
 async fn one(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<Uuid>,
+    AppPath(id): AppPath<Uuid>,
 ) -> Result<ApiResponse<ActivityDto>, ApiError> {
     let banca_ids = scope(&actor)?;
     let mut conn = state.pools.primary().acquire().await?;

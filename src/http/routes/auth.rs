@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{delete, get, post, put};
 use axum::Router;
@@ -18,6 +18,7 @@ use crate::http::auth::Auth;
 use crate::http::dto::{BancaBrief, UserDto};
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
+use crate::http::extract::AppPath;
 use crate::http::extract::{AppJson, OptionalJson, PeerAddr};
 use crate::http::validate::Checks;
 use crate::services::auth::{self, AuthError, LoginInput};
@@ -330,7 +331,7 @@ struct SessionDto {
 async fn list_sessions(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(user_id): Path<Uuid>,
+    AppPath(user_id): AppPath<Uuid>,
 ) -> Result<ApiResponse<Vec<SessionDto>>, ApiError> {
     let rows = auth::list_sessions(state.pools.primary(), &actor, user_id).await?;
     Ok(ApiResponse::ok(
@@ -353,7 +354,7 @@ async fn list_sessions(
 async fn revoke_session(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(session_id): Path<Uuid>,
+    AppPath(session_id): AppPath<Uuid>,
 ) -> Result<ApiResponse<Value>, ApiError> {
     auth::revoke_session(state.pools.primary(), &actor, session_id).await?;
     Ok(ApiResponse::ok(json!({ "message": "Sesión cerrada" })))
