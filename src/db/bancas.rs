@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -326,40 +325,6 @@ pub async fn list(
     .fetch_all(conn)
     .await?;
     Ok((rows, total))
-}
-
-/// `{id, name, code, commissionPolicyJson}` of a banca or a ventana.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PolicyRow {
-    pub id: Uuid,
-    pub name: String,
-    pub code: String,
-    pub commission_policy_json: Option<Value>,
-}
-
-pub async fn commission_policy(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> Result<Option<PolicyRow>, sqlx::Error> {
-    query_as("SELECT id, name, code, commission_policy_json FROM bancas WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-}
-
-pub async fn set_commission_policy(
-    conn: &mut PgConnection,
-    id: Uuid,
-    policy: Option<&Value>,
-) -> Result<PolicyRow, sqlx::Error> {
-    query_as(
-        "UPDATE bancas SET commission_policy_json = $2, updated_at = now() WHERE id = $1
-         RETURNING id, name, code, commission_policy_json",
-    )
-    .bind(id)
-    .bind(policy)
-    .fetch_one(conn)
-    .await
 }
 
 /// Revokes the open sessions of every VENDEDOR of a banca (profile banca, else its ventana's);

@@ -9,6 +9,7 @@ pub mod activity;
 pub mod bancas;
 pub mod bootstrap;
 pub mod migrate;
+pub mod policies;
 pub mod pools;
 pub mod sessions;
 pub mod users;

@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::db::bancas::{like_contains, PolicyRow};
+use crate::db::bancas::like_contains;
 use crate::db::{query, query_as, query_scalar};
 
 /// A ventana with its banca's name and code.
@@ -219,31 +219,6 @@ pub async fn list(
     .fetch_all(conn)
     .await?;
     Ok((rows, total))
-}
-
-pub async fn commission_policy(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> Result<Option<PolicyRow>, sqlx::Error> {
-    query_as("SELECT id, name, code, commission_policy_json FROM ventanas WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-}
-
-pub async fn set_commission_policy(
-    conn: &mut PgConnection,
-    id: Uuid,
-    policy: Option<&Value>,
-) -> Result<PolicyRow, sqlx::Error> {
-    query_as(
-        "UPDATE ventanas SET commission_policy_json = $2, updated_at = now() WHERE id = $1
-         RETURNING id, name, code, commission_policy_json",
-    )
-    .bind(id)
-    .bind(policy)
-    .fetch_one(conn)
-    .await
 }
 
 /// The login of a ventana: its oldest VENTANA-role user that is not deleted.

@@ -11,7 +11,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::db;
-use crate::db::bancas::{BancaFields, BancaFilter, BancaRow, PolicyRow};
+use crate::db::bancas::{BancaFields, BancaFilter, BancaRow};
+use crate::db::policies::{PolicyOwner, PolicyRow};
 use crate::db::users::NewUser;
 use crate::domain::authz::Actor;
 use crate::domain::password;
@@ -424,7 +425,7 @@ pub async fn get_commission_policy(
         return Err(BancaError::Forbidden("solo ADMIN"));
     }
     let mut conn = pool.acquire().await?;
-    db::bancas::commission_policy(&mut conn, id)
+    db::policies::get(&mut conn, PolicyOwner::Banca, id)
         .await?
         .ok_or(BancaError::NotFound)
 }
@@ -445,7 +446,7 @@ pub async fn set_commission_policy(
     if db::bancas::find_for_update(&mut tx, id).await?.is_none() {
         return Err(BancaError::NotFound);
     }
-    let row = db::bancas::set_commission_policy(&mut tx, id, policy.as_ref()).await?;
+    let row = db::policies::set(&mut tx, PolicyOwner::Banca, id, policy.as_ref()).await?;
     activity::record(
         &mut tx,
         actor,

@@ -12,7 +12,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::db;
-use crate::db::bancas::PolicyRow;
+use crate::db::policies::{PolicyOwner, PolicyRow};
 use crate::db::users::NewUser;
 use crate::db::ventanas::{VentanaFields, VentanaFilter, VentanaRow};
 use crate::domain::authz::Actor;
@@ -629,7 +629,7 @@ pub async fn get_commission_policy(
     }
     get(pool, actor, id).await?;
     let mut conn = pool.acquire().await?;
-    db::ventanas::commission_policy(&mut conn, id)
+    db::policies::get(&mut conn, PolicyOwner::Ventana, id)
         .await?
         .ok_or(VentanaError::NotFound)
 }
@@ -651,7 +651,7 @@ pub async fn set_commission_policy(
         .await?
         .filter(|v| reaches(actor, v))
         .ok_or(VentanaError::NotFound)?;
-    let row = db::ventanas::set_commission_policy(&mut tx, id, policy.as_ref()).await?;
+    let row = db::policies::set(&mut tx, PolicyOwner::Ventana, id, policy.as_ref()).await?;
     activity::record(
         &mut tx,
         actor,

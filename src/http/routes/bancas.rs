@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::db::bancas::{BancaRow, PolicyRow};
+use crate::db::bancas::BancaRow;
+use crate::db::policies::PolicyRow;
 use crate::domain::roles::Role;
 use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
