@@ -8,10 +8,15 @@
 pub mod activity;
 pub mod bancas;
 pub mod bootstrap;
+pub mod listas;
+pub mod loterias;
 pub mod migrate;
+pub mod multipliers;
 pub mod policies;
 pub mod pools;
+pub mod restrictions;
 pub mod sessions;
+pub mod sorteos;
 pub mod users;
 pub mod ventanas;
 

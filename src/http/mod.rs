@@ -39,6 +39,13 @@ pub fn api_routes() -> Router<AppState> {
         .merge(routes::users::router())
         .merge(routes::vendedores::router())
         .merge(routes::activity::router())
+        .merge(routes::loterias::router())
+        .merge(routes::sorteos::router())
+        .merge(routes::multipliers::router())
+        .merge(routes::multiplier_overrides::router())
+        .merge(routes::restrictions::router())
+        .merge(routes::listas::router())
+        .merge(routes::diagnostics::router())
 }
 
 /// The complete application: every route plus the middleware stack.

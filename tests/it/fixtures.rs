@@ -238,3 +238,63 @@ pub fn assert_no_secrets(v: &Value) {
         "password field leaked: {text}"
     );
 }
+
+/// Inserts a lotería of `banca_id` with `rules` (rulesJson) directly; returns its id.
+#[allow(dead_code)] // used by the catalog tests as they arrive
+pub async fn loteria(app: &TestApp, banca_id: Option<Uuid>, name: &str, rules: Value) -> Uuid {
+    let mut conn = app.state.pools.primary().acquire().await.unwrap();
+    sqlx::query_scalar(
+        "INSERT INTO loterias (banca_id, name, rules_json) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(banca_id)
+    .bind(name)
+    .bind(rules)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap()
+}
+
+/// Inserts a sorteo of `loteria_id` at `at` with `status` directly; returns its id.
+#[allow(dead_code)] // used by the catalog tests as they arrive
+pub async fn sorteo(
+    app: &TestApp,
+    loteria_id: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+    status: &str,
+) -> Uuid {
+    let mut conn = app.state.pools.primary().acquire().await.unwrap();
+    sqlx::query_scalar(
+        "INSERT INTO sorteos (loteria_id, banca_id, name, scheduled_at, status)
+         SELECT id, banca_id, name || ' ' || to_char($2 AT TIME ZONE 'America/Costa_Rica', 'HH24:MI'), $2, $3::sorteo_status
+         FROM loterias WHERE id = $1 RETURNING id",
+    )
+    .bind(loteria_id)
+    .bind(at)
+    .bind(status)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap()
+}
+
+/// Inserts a multiplier of `loteria_id`; returns its id.
+#[allow(dead_code)] // used by the catalog tests as they arrive
+pub async fn multiplier(
+    app: &TestApp,
+    loteria_id: Uuid,
+    name: &str,
+    value_x: i64,
+    kind: &str,
+) -> Uuid {
+    let mut conn = app.state.pools.primary().acquire().await.unwrap();
+    sqlx::query_scalar(
+        "INSERT INTO loteria_multipliers (loteria_id, banca_id, name, value_x, kind)
+         SELECT id, banca_id, $2, $3, $4::bet_type FROM loterias WHERE id = $1 RETURNING id",
+    )
+    .bind(loteria_id)
+    .bind(name)
+    .bind(rust_decimal::Decimal::from(value_x))
+    .bind(kind)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap()
+}

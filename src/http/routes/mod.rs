@@ -3,7 +3,14 @@
 pub mod activity;
 pub mod auth;
 pub mod bancas;
+pub mod diagnostics;
 pub mod health;
+pub mod listas;
+pub mod loterias;
+pub mod multiplier_overrides;
+pub mod multipliers;
+pub mod restrictions;
+pub mod sorteos;
 pub mod users;
 pub mod vendedores;
 pub mod ventanas;

@@ -1,0 +1,9 @@
+//! Catalog routes: multiplier_overrides (filled in by the catalog issue).
+
+use axum::Router;
+
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+}

@@ -1,0 +1,1 @@
+//! Use cases over listas (filled in by the catalog issue).

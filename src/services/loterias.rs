@@ -1,0 +1,1 @@
+//! Use cases over loterias (filled in by the catalog issue).

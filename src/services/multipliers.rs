@@ -1,0 +1,1 @@
+//! Use cases over multipliers (filled in by the catalog issue).

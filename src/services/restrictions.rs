@@ -1,0 +1,1 @@
+//! Use cases over restrictions (filled in by the catalog issue).

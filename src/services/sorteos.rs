@@ -1,0 +1,1 @@
+//! Use cases over sorteos (filled in by the catalog issue).

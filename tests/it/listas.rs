@@ -1,0 +1,1 @@
+//! listas API tests.

@@ -1,0 +1,1 @@
+//! loterias API tests.

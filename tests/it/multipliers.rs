@@ -1,0 +1,1 @@
+//! multipliers API tests.

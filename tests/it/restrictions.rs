@@ -1,0 +1,1 @@
+//! restrictions API tests.

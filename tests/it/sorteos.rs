@@ -1,0 +1,1 @@
+//! sorteos API tests.
