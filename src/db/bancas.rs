@@ -338,7 +338,7 @@ pub async fn revoke_vendedor_sessions(
         "UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2
          WHERE revoked_at IS NULL AND user_id IN (
              SELECT u.id FROM users u LEFT JOIN ventanas v ON v.id = u.ventana_id
-             WHERE u.role = 'VENDEDOR' AND COALESCE(u.banca_id, v.banca_id) = $1)",
+             WHERE u.role = 'VENDEDOR' AND COALESCE(v.banca_id, u.banca_id) = $1)",
     )
     .bind(banca_id)
     .bind(reason)

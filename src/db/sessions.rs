@@ -28,12 +28,16 @@ pub async fn session_user(
 ) -> Result<Option<SessionUser>, sqlx::Error> {
     query_as(
         "SELECT u.id AS user_id, u.username::text AS username, u.role, u.ventana_id,
-                COALESCE(u.banca_id, v.banca_id) AS banca_id,
-                (u.is_active AND u.deleted_at IS NULL) AS user_active,
+                COALESCE(v.banca_id, u.banca_id) AS banca_id,
+                (u.is_active AND u.deleted_at IS NULL
+                 AND COALESCE(v.is_active AND v.deleted_at IS NULL, true)
+                 AND (u.role = 'ADMIN' OR COALESCE(b.is_active AND b.deleted_at IS NULL, true)))
+                    AS user_active,
                 (s.revoked_at IS NOT NULL OR s.expires_at < now()) AS session_revoked
          FROM auth_sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN ventanas v ON v.id = u.ventana_id
+         LEFT JOIN bancas b ON b.id = COALESCE(v.banca_id, u.banca_id)
          WHERE s.id = $1 AND s.user_id = $2",
     )
     .bind(session_id)
@@ -133,17 +137,23 @@ pub async fn current_token(
     .await
 }
 
+/// Marks a token rotated, only if it was not already; returns false when another request
+/// rotated it first (the caller then serves the session's current pair).
 pub async fn mark_rotated(
     conn: &mut PgConnection,
     token_id: Uuid,
     replaced_by: Uuid,
-) -> Result<(), sqlx::Error> {
-    query("UPDATE refresh_tokens SET rotated_at = now(), replaced_by = $2 WHERE id = $1")
-        .bind(token_id)
-        .bind(replaced_by)
-        .execute(conn)
-        .await?;
-    Ok(())
+) -> Result<bool, sqlx::Error> {
+    let n = query(
+        "UPDATE refresh_tokens SET rotated_at = now(), replaced_by = $2
+         WHERE id = $1 AND rotated_at IS NULL",
+    )
+    .bind(token_id)
+    .bind(replaced_by)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }
 
 pub async fn touch_session(
@@ -259,7 +269,7 @@ pub struct SessionRow {
 
 const SESSION_SELECT: &str = "SELECT s.id, s.user_id, s.device_id, s.device_name, s.ip_address,
         s.last_used_at, s.created_at, s.revoked_at,
-        COALESCE(u.banca_id, v.banca_id) AS owner_banca_id
+        COALESCE(v.banca_id, u.banca_id) AS owner_banca_id
     FROM auth_sessions s JOIN users u ON u.id = s.user_id
     LEFT JOIN ventanas v ON v.id = u.ventana_id";
 

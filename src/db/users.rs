@@ -245,13 +245,13 @@ pub struct UserRow {
 pub const USER_SELECT: &str =
     "SELECT u.id, u.name, u.username::text AS username, u.email::text AS email,
         u.phone, u.role, u.code, u.ventana_id, u.banca_id AS profile_banca_id,
-        COALESCE(u.banca_id, v.banca_id) AS banca_id, u.is_active, u.settings, u.platform,
+        COALESCE(v.banca_id, u.banca_id) AS banca_id, u.is_active, u.settings, u.platform,
         u.app_version, u.max_sessions_per_vendedor, u.commission_policy_json, u.created_at,
         u.updated_at, u.deleted_at, v.name AS ventana_name, v.code AS ventana_code,
         v.banca_id AS ventana_banca_id, b.name AS banca_name, b.code AS banca_code
     FROM users u
     LEFT JOIN ventanas v ON v.id = u.ventana_id
-    LEFT JOIN bancas b ON b.id = COALESCE(u.banca_id, v.banca_id)";
+    LEFT JOIN bancas b ON b.id = COALESCE(v.banca_id, u.banca_id)";
 
 pub async fn find_row(conn: &mut PgConnection, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
     crate::db::query_as(&format!("{USER_SELECT} WHERE u.id = $1"))
@@ -385,7 +385,7 @@ pub async fn count_active_vendedores(
     crate::db::query_scalar(
         "SELECT count(*) FROM users u LEFT JOIN ventanas v ON v.id = u.ventana_id
          WHERE u.role = 'VENDEDOR' AND u.is_active AND u.deleted_at IS NULL
-           AND COALESCE(u.banca_id, v.banca_id) = $1
+           AND COALESCE(v.banca_id, u.banca_id) = $1
            AND ($2::uuid IS NULL OR u.id <> $2)",
     )
     .bind(banca_id)

@@ -120,14 +120,11 @@ pub async fn login(
 ) -> Result<Issued, AuthError> {
     let ip_key = format!("ip:{}", input.device.ip_address.as_deref().unwrap_or("-"));
     let user_key = format!("user:{}", input.username.to_lowercase());
-    if let Some(wait) = throttle
-        .blocked_for(&ip_key)
-        .max(throttle.blocked_for(&user_key))
-    {
-        return Err(AuthError::Throttled {
+    throttle
+        .try_begin(&[&ip_key, &user_key])
+        .map_err(|wait| AuthError::Throttled {
             retry_after_secs: wait,
-        });
-    }
+        })?;
 
     let mut tx = pool.begin().await?;
     let user = db::users::find_for_login(&mut tx, &input.username).await?;
@@ -145,8 +142,6 @@ pub async fn login(
         (Some(u), Verified::Yes | Verified::YesNeedsRehash) => u,
         (user, _) => {
             drop(tx);
-            throttle.record_failure(&ip_key);
-            throttle.record_failure(&user_key);
             let mut conn = pool.acquire().await?;
             let id = user.as_ref().map(|u| u.id);
             activity::record_anonymous(
@@ -164,7 +159,7 @@ pub async fn login(
     if !user.is_active || user.deleted || (user.role != Role::Admin && !user.tenant_active) {
         return Err(AuthError::UserInactive);
     }
-    throttle.clear(&user_key);
+    throttle.succeeded(&user_key, &ip_key);
     if verified == Verified::YesNeedsRehash {
         let pw = input.password.clone();
         let fresh = tokio::task::spawn_blocking(move || password::hash(&pw))
@@ -234,7 +229,8 @@ async fn enforce_vendedor_limits(
             db::sessions::revoke_session(tx, *sid, "fifo_displacement").await?;
         }
     }
-    if let Some(limit) = limits.and_then(|l| l.vendor_limit) {
+    // `vendorLimit` 0 or null: no cap (as the seat check on users reads it).
+    if let Some(limit) = limits.and_then(|l| l.vendor_limit).filter(|l| *l > 0) {
         let open = db::sessions::count_banca_sessions(tx, banca_id).await?;
         if open >= i64::from(limit) {
             return Err(AuthError::PoolExhausted {
@@ -275,10 +271,18 @@ pub async fn refresh(
         None => {
             let exp = refresh_expiry(keys);
             let tid = Uuid::new_v4();
-            db::sessions::insert_refresh_token(&mut tx, tid, token.session_id, exp).await?;
-            db::sessions::mark_rotated(&mut tx, token.token_id, tid).await?;
-            db::sessions::touch_session(&mut tx, token.session_id, exp).await?;
-            sign_pair(keys, &user, banca, token.session_id, tid, exp)?
+            // Conditional: a concurrent refresh of the same token that committed first wins,
+            // and this one serves the session's current pair instead of forking the session.
+            if db::sessions::mark_rotated(&mut tx, token.token_id, tid).await? {
+                db::sessions::insert_refresh_token(&mut tx, tid, token.session_id, exp).await?;
+                db::sessions::touch_session(&mut tx, token.session_id, exp).await?;
+                sign_pair(keys, &user, banca, token.session_id, tid, exp)?
+            } else {
+                let (tid, exp) = db::sessions::current_token(&mut tx, token.session_id)
+                    .await?
+                    .ok_or(AuthError::InvalidRefresh)?;
+                sign_pair(keys, &user, banca, token.session_id, tid, exp)?
+            }
         }
         Some(at)
             if now() - at <= chrono::Duration::from_std(ROTATION_GRACE).unwrap_or_default() =>

@@ -23,37 +23,48 @@ impl LoginThrottle {
         }
     }
 
-    /// Seconds until `key` may try again, when it has used up its failures; `None` when allowed.
-    pub fn blocked_for(&self, key: &str) -> Option<u64> {
-        let map = self.counters.lock().ok()?;
-        let (count, started) = map.get(key)?;
-        let elapsed = started.elapsed();
-        if elapsed >= self.window || *count < self.max_failures {
-            return None;
-        }
-        Some((self.window - elapsed).as_secs().max(1))
-    }
-
-    /// Records a failed attempt for `key`.
-    pub fn record_failure(&self, key: &str) {
+    /// Starts an attempt for every key at once: refused (with the seconds to wait) when any key
+    /// has used up its failures, otherwise each key's counter is raised *before* the password
+    /// is checked, so parallel attempts cannot all slip past the limit. Call `succeeded` when
+    /// the attempt turns out good.
+    pub fn try_begin(&self, keys: &[&str]) -> Result<(), u64> {
         let Ok(mut map) = self.counters.lock() else {
-            return;
+            return Ok(());
         };
+        let window = self.window;
+        let mut wait = None;
+        for key in keys {
+            if let Some((count, started)) = map.get(*key) {
+                let elapsed = started.elapsed();
+                if elapsed < window && *count >= self.max_failures {
+                    wait = wait.max(Some((window - elapsed).as_secs().max(1)));
+                }
+            }
+        }
+        if let Some(w) = wait {
+            return Err(w);
+        }
         if map.len() > 100_000 {
-            let window = self.window;
             map.retain(|_, (_, started)| started.elapsed() < window);
         }
-        let entry = map.entry(key.to_string()).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= self.window {
-            *entry = (0, Instant::now());
+        for key in keys {
+            let entry = map.entry((*key).to_string()).or_insert((0, Instant::now()));
+            if entry.1.elapsed() >= window {
+                *entry = (0, Instant::now());
+            }
+            entry.0 += 1;
         }
-        entry.0 += 1;
+        Ok(())
     }
 
-    /// Forgets the failures of `key` (after a successful login).
-    pub fn clear(&self, key: &str) {
+    /// Undoes the count `try_begin` took for a good attempt: the username starts afresh, the
+    /// address gives the attempt back.
+    pub fn succeeded(&self, user_key: &str, ip_key: &str) {
         if let Ok(mut map) = self.counters.lock() {
-            map.remove(key);
+            map.remove(user_key);
+            if let Some(entry) = map.get_mut(ip_key) {
+                entry.0 = entry.0.saturating_sub(1);
+            }
         }
     }
 }
@@ -66,15 +77,26 @@ mod tests {
     fn blocks_after_max_failures_within_the_window() {
         let t = LoginThrottle::new(3, Duration::from_millis(200));
         for _ in 0..3 {
-            assert_eq!(t.blocked_for("ip:1"), None);
-            t.record_failure("ip:1");
+            assert!(t.try_begin(&["ip:1"]).is_ok());
         }
-        assert!(t.blocked_for("ip:1").is_some());
-        assert_eq!(t.blocked_for("ip:2"), None);
+        assert!(t.try_begin(&["ip:1"]).is_err());
+        assert!(t.try_begin(&["ip:2"]).is_ok());
         std::thread::sleep(Duration::from_millis(220));
-        assert_eq!(t.blocked_for("ip:1"), None);
-        t.record_failure("user:x");
-        t.clear("user:x");
-        assert_eq!(t.blocked_for("user:x"), None);
+        assert!(t.try_begin(&["ip:1"]).is_ok(), "a new window starts afresh");
+    }
+
+    #[test]
+    fn attempts_count_before_they_are_judged() {
+        let t = LoginThrottle::new(2, Duration::from_secs(60));
+        assert!(t.try_begin(&["ip", "u"]).is_ok());
+        assert!(t.try_begin(&["ip", "u"]).is_ok());
+        // Two attempts in flight: a third is refused before any result is known.
+        assert!(t.try_begin(&["ip", "u"]).is_err());
+        t.succeeded("u", "ip");
+        assert!(t.try_begin(&["ip", "u"]).is_ok());
+        assert!(
+            t.try_begin(&["ip", "other"]).is_err(),
+            "the address is still at its limit"
+        );
     }
 }

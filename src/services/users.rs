@@ -572,6 +572,11 @@ fn check_update_fields(
         }
     }
     if is_self {
+        // Your own password changes only through `PUT /users/me/password`, which checks the
+        // current one: a stolen access token must not be enough to take the account over.
+        if c.password.is_some() {
+            return Err(UserError::SelfField("password"));
+        }
         if c.role.is_some_and(|r| r != row.role) {
             return Err(UserError::SelfField("role"));
         }

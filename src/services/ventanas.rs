@@ -321,6 +321,12 @@ pub async fn update(
             "un listero cambia su contraseña con PUT /users/me/password",
         ));
     }
+    // Money settings of a ventana are set by its banca, never by the listero itself.
+    if actor.role == Role::Ventana && changes.commission_margin_x.is_some() {
+        return Err(VentanaError::Forbidden(
+            "un listero no puede cambiar su propio margen de comisión",
+        ));
+    }
     let hash = match &changes.password {
         Some(p) => Some(hash_password(p).await.map_err(|_| VentanaError::Hashing)?),
         None => None,
@@ -450,6 +456,10 @@ async fn update_login(
                 }
             }
             db::ventanas::update_login(tx, user.id, new_name.as_deref(), hash.as_deref()).await?;
+            // A password set for the listero by someone else ends the listero's sessions.
+            if hash.is_some() {
+                db::sessions::revoke_user_sessions(tx, user.id, "password_reset").await?;
+            }
             Ok(json!({
                 "userId": user.id,
                 "usernameChanged": new_name.is_some(),
@@ -501,7 +511,7 @@ pub async fn delete(
     id: Uuid,
     reason: Option<String>,
 ) -> Result<VentanaRow, VentanaError> {
-    if !actor.is(&[Role::Admin, Role::Banca, Role::Ventana]) {
+    if !actor.is(&[Role::Admin, Role::Banca]) {
         return Err(VentanaError::Forbidden("rol no permitido"));
     }
     let mut tx = pool.begin().await?;
@@ -642,7 +652,7 @@ pub async fn set_commission_policy(
     id: Uuid,
     policy: Value,
 ) -> Result<PolicyRow, VentanaError> {
-    if !actor.is(&[Role::Admin, Role::Banca, Role::Ventana]) {
+    if !actor.is(&[Role::Admin, Role::Banca]) {
         return Err(VentanaError::Forbidden("rol no permitido"));
     }
     let policy = normalize_commission_policy(policy).map_err(VentanaError::Invalid)?;

@@ -732,3 +732,50 @@ async fn password_change_checks_the_current_one_and_closes_other_sessions() {
     assert_eq!(login(&w, &me.username, PASSWORD).await.0, 401);
     assert_eq!(login(&w, &me.username, "nueva-clave-9").await.0, 200);
 }
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_do_not_fork_the_session() {
+    let w = fixtures::world().await;
+    let (_, body) = login(&w, "ventana.a2", PASSWORD).await;
+    let r0 = token(&body, "refreshToken");
+    let (x, y) = tokio::join!(refresh(&w, &r0), refresh(&w, &r0));
+    assert_eq!(
+        (x.0, y.0),
+        (StatusCode::OK, StatusCode::OK),
+        "{} {}",
+        x.1,
+        y.1
+    );
+    // Both answers name the same current refresh token: one branch, not two.
+    assert_eq!(token(&x.1, "refreshToken"), token(&y.1, "refreshToken"));
+    let mut conn = w.db.connect().await;
+    let sid = w.app.state.tokens.verify_refresh(&r0).unwrap().sid;
+    let live: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL",
+    )
+    .bind(sid)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(live, 1);
+}
+
+#[tokio::test]
+async fn parallel_failed_logins_cannot_slip_past_the_limit() {
+    let w = fixtures::world().await;
+    let attempts = (0..20).map(|_| login(&w, "ventana.b1", "wrong-password"));
+    let results = futures::future::join_all(attempts).await;
+    let refused = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    let judged = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(
+        judged, 5,
+        "only the allowed attempts reach the password check"
+    );
+    assert_eq!(refused, 15);
+}

@@ -763,9 +763,10 @@ async fn patch_auth_me_updates_the_profile_and_refuses_admin_fields() {
         "one USER_UPDATE"
     );
 
-    // A self password change keeps the current session, closes the others.
-    let other = fixtures::session_for(&w.app, me.user_id, me.role, &me.username).await;
-    let (s, _) = call(
+    // The own password changes only through PUT /users/me/password (which checks the current
+    // one): a stolen access token is not enough to take the account over.
+    let hash_before = password_hash(&w, me.user_id).await;
+    let (s, v) = call(
         &w.app,
         Method::PATCH,
         "/api/v1/auth/me",
@@ -773,11 +774,18 @@ async fn patch_auth_me_updates_the_profile_and_refuses_admin_fields() {
         Some(&json!({"password": "mi-clave-nueva"})),
     )
     .await;
-    assert_eq!(s, StatusCode::OK);
-    assert!(password_hash(&w, me.user_id)
-        .await
-        .starts_with("$argon2id$"));
-    assert_revoked(&w, &other.token).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(password_hash(&w, me.user_id).await, hash_before);
+    let (s, _) = call(
+        &w.app,
+        Method::PATCH,
+        &format!("/api/v1/users/{}", me.user_id),
+        Some(t),
+        Some(&json!({"password": "mi-clave-nueva"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(password_hash(&w, me.user_id).await, hash_before);
     let (s, _) = call(&w.app, Method::GET, "/api/v1/auth/me", Some(t), None).await;
     assert_eq!(s, StatusCode::OK);
 

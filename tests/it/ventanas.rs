@@ -454,8 +454,35 @@ async fn updates_merge_settings_and_change_the_login() {
         fixtures::assert_no_secrets(u);
     }
 
-    // The VENTANA user edits its own ventana, but not its activation.
-    let own = Some(w.a.ventana_users[0].token.as_str());
+    // Setting the listero's password closed its sessions: it logs in again.
+    let (s, _) = call(
+        &w.app,
+        Method::GET,
+        "/api/v1/auth/me",
+        Some(&w.a.ventana_users[0].token),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let relogged = fixtures::session_for(
+        &w.app,
+        w.a.ventana_users[0].user_id,
+        w.a.ventana_users[0].role,
+        &w.a.ventana_users[0].username,
+    )
+    .await;
+
+    // The VENTANA user edits its own ventana, but not its activation nor its money settings.
+    let own = Some(relogged.token.as_str());
+    let (s, _) = call(
+        &w.app,
+        Method::PATCH,
+        &path,
+        own,
+        Some(&json!({"commissionMarginX": 5})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, v) = call(
         &w.app,
         Method::PATCH,
@@ -638,13 +665,17 @@ async fn tenants_never_reach_each_others_ventanas() {
                 (Method::PUT, format!("{p}/commission-policy"), Some(&policy)),
             ] {
                 let (s, v) = call(&w.app, m.clone(), &path, t, body).await;
-                assert_eq!(
-                    s,
-                    StatusCode::NOT_FOUND,
-                    "{} {m} {path}: {v}",
-                    user.username
-                );
-                assert_eq!(v["code"], "NOT_FOUND");
+                // A listero may never delete ventanas or set policies (403); everything else
+                // out of reach is not found.
+                let role_refused = user.role == banca::domain::roles::Role::Ventana
+                    && (m == Method::DELETE || (m == Method::PUT && path.ends_with("policy")));
+                let (want, code) = if role_refused {
+                    (StatusCode::FORBIDDEN, "FORBIDDEN")
+                } else {
+                    (StatusCode::NOT_FOUND, "NOT_FOUND")
+                };
+                assert_eq!(s, want, "{} {m} {path}: {v}", user.username);
+                assert_eq!(v["code"], code);
             }
         }
     }
@@ -813,7 +844,17 @@ async fn ventana_commission_policy_by_role() {
         "defaultPercent": 3,
         "rules": [{"loteriaId": null, "betType": "REVENTADO", "multiplierRange": {"min": 0, "max": 0}, "percent": 2.5}],
     }});
-    for user in [&w.a.ventana_users[0], &w.a.banca_user, &w.admin] {
+    // The listero reads its policy but never sets it.
+    let (s, _) = call(
+        &w.app,
+        Method::PUT,
+        &path,
+        Some(&w.a.ventana_users[0].token),
+        Some(&policy),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    for user in [&w.a.banca_user, &w.admin] {
         let (s, v) = call(&w.app, Method::PUT, &path, Some(&user.token), Some(&policy)).await;
         assert_eq!(s, StatusCode::OK, "{}: {v}", user.username);
         assert_eq!(v["data"]["id"], id.to_string());
@@ -825,7 +866,16 @@ async fn ventana_commission_policy_by_role() {
             json!(2.5)
         );
     }
-    assert_eq!(activity(&w, "VENTANA_UPDATE", id).await.len(), 3);
+    assert_eq!(activity(&w, "VENTANA_UPDATE", id).await.len(), 2);
+    let (s, _) = call(
+        &w.app,
+        Method::GET,
+        &path,
+        Some(&w.a.ventana_users[0].token),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
     let before = counts(&w).await;
     let (s, v) = call(
         &w.app,
