@@ -160,7 +160,56 @@ fn list_cases(v: &Tenant) -> Vec<String> {
         format!("/api/v1/vendedores?pageSize=100&ventanaId={ventana}"),
         "/api/v1/activity-logs?pageSize=100".into(),
         format!("/api/v1/activity-logs/user/{}", v.vendedores[0].user_id),
+        format!("/api/v1/activity-logs/target/BANCA/{b}"),
+        "/api/v1/activity-logs/action/BANCA_UPDATE".into(),
+        format!("/api/v1/ventanas?pageSize=100&bancaId={b}"),
+        "/api/v1/users?pageSize=1000".into(),
+        "/api/v1/users?pageSize=1000&role=BANCA".into(),
+        "/api/v1/vendedores?pageSize=100".into(),
+        "/api/v1/auth/me".into(),
     ]
+}
+
+/// Requests on the attacker's own objects that name the victim's objects in the body: they
+/// must be refused (400, 403 or 404) and change nothing.
+fn body_cases(own: &Tenant, v: &Tenant) -> Vec<Case> {
+    use Method as M;
+    let b = v.banca_id;
+    let vb = v.ventanas[0];
+    let mut cases = Vec::new();
+    for u in own.logins() {
+        cases.push(case(
+            M::PATCH,
+            format!("/api/v1/users/{}", u.user_id),
+            Some(json!({ "ventanaId": vb })),
+        ));
+        cases.push(case(
+            M::PATCH,
+            format!("/api/v1/users/{}", u.user_id),
+            Some(json!({ "bancaId": b })),
+        ));
+    }
+    for s in &own.vendedores {
+        cases.push(case(
+            M::PATCH,
+            format!("/api/v1/vendedores/{}", s.user_id),
+            Some(json!({ "ventanaId": vb })),
+        ));
+    }
+    cases.extend([
+        case(M::POST, format!("/api/v1/users/{}/bancas", own.banca_user.user_id), Some(json!({ "bancaId": b }))),
+        case(
+            M::POST,
+            "/api/v1/users".into(),
+            Some(json!({ "name": "Intruso", "username": "intruso.w", "password": "clave-intrusa-1", "role": "BANCA", "bancaIds": [b] })),
+        ),
+        case(
+            M::POST,
+            "/api/v1/users".into(),
+            Some(json!({ "name": "Intruso", "username": "intruso.v", "password": "clave-intrusa-1", "role": "VENDEDOR", "ventanaId": vb, "bancaId": b })),
+        ),
+    ]);
+    cases
 }
 
 /// A digest of every row the identity routes can change.
@@ -207,12 +256,26 @@ async fn no_one_in_banca_a_reaches_banca_b() {
     .await;
     assert_eq!(s, 200);
     let victim_session = w.b.vendedores[0].clone();
+    let b_entry: uuid::Uuid = {
+        let mut conn = w.db.connect().await;
+        sqlx::query_scalar("SELECT id FROM activity_logs WHERE banca_id = $1 LIMIT 1")
+            .bind(w.b.banca_id)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    };
     let before = snapshot(&w).await;
     let b_ids = ids_of(&w.b);
     let mut failures = Vec::new();
 
     for attacker in w.a.logins() {
-        for c in targeted_cases(&w.b, &victim_session) {
+        let mut targeted = targeted_cases(&w.b, &victim_session);
+        targeted.push(case(
+            Method::GET,
+            format!("/api/v1/activity-logs/{b_entry}"),
+            None,
+        ));
+        for c in targeted {
             let (status, body) = call(
                 &w.app,
                 c.method.clone(),
