@@ -49,6 +49,12 @@ pub struct UserDto {
     pub updated_at: DateTime<Utc>,
     pub ventana: Option<VentanaBrief>,
     pub banca: Option<BancaBrief>,
+    /// Legacy flat copies of `settings.print.*` that older app screens read.
+    pub print_name: Option<Value>,
+    pub print_phone: Option<Value>,
+    pub print_width: Option<Value>,
+    pub print_footer: Option<Value>,
+    pub print_barcode: Option<Value>,
 }
 
 impl From<UserRow> for UserDto {
@@ -72,7 +78,19 @@ impl From<UserRow> for UserDto {
             }),
             _ => None,
         };
+        let print = |key: &str| {
+            u.settings
+                .as_ref()
+                .and_then(|s| s.get("print"))
+                .and_then(|p| p.get(key))
+                .cloned()
+        };
         UserDto {
+            print_name: print("name"),
+            print_phone: print("phone"),
+            print_width: print("width"),
+            print_footer: print("footer"),
+            print_barcode: print("barcode"),
             id: u.id,
             name: u.name,
             username: u.username,

@@ -294,6 +294,14 @@ pub async fn refresh(
         }
         Some(_) => {
             db::sessions::revoke_session(&mut tx, token.session_id, "refresh_reuse").await?;
+            activity::record_anonymous(
+                &mut tx,
+                Some(user.id),
+                user.banca_id,
+                "LOGOUT",
+                json!({ "sessionId": token.session_id, "reason": "refresh_reuse" }),
+            )
+            .await?;
             tx.commit().await?;
             tracing::warn!(session_id = %token.session_id, "rotated refresh token reused; session revoked");
             return Err(AuthError::RefreshReused);
@@ -314,8 +322,23 @@ pub async fn logout(
         .and_then(|t| keys.verify_refresh(t).ok().map(|c| c.sid))
         .or_else(|| access_token.and_then(|t| keys.verify_access(t).ok().map(|c| c.sid)));
     let Some(sid) = sid else { return Ok(false) };
-    let mut conn = pool.acquire().await?;
-    Ok(db::sessions::revoke_session(&mut conn, sid, "logout").await?)
+    let mut tx = pool.begin().await?;
+    let Some(session) = db::sessions::find(&mut tx, sid).await? else {
+        return Ok(false);
+    };
+    let revoked = db::sessions::revoke_session(&mut tx, sid, "logout").await?;
+    if revoked {
+        activity::record_anonymous(
+            &mut tx,
+            Some(session.user_id),
+            session.owner_banca_id,
+            "LOGOUT",
+            json!({ "sessionId": sid }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(revoked)
 }
 
 /// Closes every session of the caller; returns how many.
@@ -407,7 +430,7 @@ pub async fn revoke_session(
     activity::record(
         &mut tx,
         actor,
-        None,
+        session.owner_banca_id,
         "LOGOUT",
         "USER",
         session.user_id,
@@ -450,6 +473,16 @@ pub async fn set_active_banca(
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    activity::record(
+        &mut tx,
+        actor,
+        Some(id),
+        "SYSTEM_ACTION",
+        "USER",
+        actor.user_id,
+        json!({ "description": "Banca activa cambiada", "activeBancaId": id }),
+    )
+    .await?;
     tx.commit().await?;
     let token = keys.sign_access(
         now().timestamp(),
