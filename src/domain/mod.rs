@@ -1,6 +1,10 @@
 //! Pure domain types and rules: no database, no HTTP.
 
 pub mod authz;
+pub mod multipliers;
 pub mod numbers;
 pub mod password;
 pub mod roles;
+pub mod rules;
+pub mod rules_json;
+pub mod schedule;

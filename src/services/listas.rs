@@ -1,1 +1,394 @@
-//! Use cases over listas (filled in by the catalog issue).
+//! Use cases over exclusion lists ("listas excluidas"): exclude and re-include a ventana's or a
+//! vendedor's list, one multiplier within it, or a number, for one sorteo; read them; and
+//! [`is_excluded`], which the sale calls for each line. Exclude and include are idempotent (the
+//! table's unique key) and each change writes one activity entry in its transaction.
+//!
+//! Who: ADMIN and BANCA (of the sorteo's banca) write; everyone of the banca reads, a VENTANA
+//! only the entries about its ventana (its vendedores included) and the banca-wide ones, a
+//! VENDEDOR only those that apply to it. Objects out of reach answer 404.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::db;
+use crate::db::listas::{Audience, ExclusionFilter, ExclusionKey, ExclusionRow, SorteoRef};
+use crate::domain::authz::Actor;
+use crate::domain::numbers::canonical;
+use crate::domain::roles::Role;
+use crate::http::error::ErrorDetail;
+use crate::services::activity;
+use crate::services::restrictions::sorteo_visible;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ListaError {
+    /// Missing or out of reach; the text names what (Spanish).
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("invalid input")]
+    Invalid(Vec<ErrorDetail>),
+    /// The sorteo's results are in (EVALUATED) or it is CLOSED: its lists no longer change.
+    #[error("sorteo in state {0}")]
+    SorteoState(String),
+    /// A number-only exclusion by an ADMIN without an active banca.
+    #[error("no banca for the exclusion")]
+    BancaRequired,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+fn invalid(field: &str, code: &str, issue: &str) -> ListaError {
+    ListaError::Invalid(vec![ErrorDetail {
+        field: field.into(),
+        code: code.into(),
+        issue: issue.into(),
+    }])
+}
+
+/// What to exclude or include (at least one of ventana, vendedor and number; a multiplier
+/// narrows them).
+#[derive(Debug, Clone, Default)]
+pub struct ListaTarget {
+    /// A ventana id, or the id of a VENTANA-role user (resolved to its ventana).
+    pub ventana_id: Option<Uuid>,
+    pub vendedor_id: Option<Uuid>,
+    pub multiplier_id: Option<Uuid>,
+    pub number: Option<String>,
+    pub reason: Option<String>,
+}
+
+fn require_writer(actor: &Actor) -> Result<(), ListaError> {
+    if actor.is(&[Role::Admin, Role::Banca]) {
+        Ok(())
+    } else {
+        Err(ListaError::Forbidden("solo ADMIN o BANCA"))
+    }
+}
+
+async fn visible_sorteo(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<SorteoRef, ListaError> {
+    db::listas::sorteo_ref(conn, id)
+        .await?
+        .filter(|s| sorteo_visible(actor, s))
+        .ok_or(ListaError::NotFound("Sorteo no encontrado"))
+}
+
+/// Checks the target against the sorteo and the caller's reach; returns the unique key and the
+/// banca the entry belongs to. A vendedor's entry records its ventana.
+async fn resolve(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    sorteo: &SorteoRef,
+    t: &ListaTarget,
+) -> Result<(ExclusionKey, Uuid), ListaError> {
+    if matches!(sorteo.status.as_str(), "EVALUATED" | "CLOSED") {
+        return Err(ListaError::SorteoState(sorteo.status.clone()));
+    }
+    let mut banca = sorteo.banca_id;
+    let not_here = |b: Uuid, banca: Option<Uuid>| banca.is_some_and(|x| x != b);
+
+    let mut ventana_id = None;
+    if let Some(v) = t.ventana_id {
+        let info = match db::users::ventana_info(conn, v).await? {
+            Some(i) => Some(i),
+            // The existing client may send the listero's user id.
+            None => match db::users::find_row(conn, v).await? {
+                Some(u) if u.role == Role::Ventana => match u.ventana_id {
+                    Some(vid) => db::users::ventana_info(conn, vid).await?,
+                    None => None,
+                },
+                _ => None,
+            },
+        };
+        let info = info
+            .filter(|i| actor.can_reach_ventana(i.id, i.banca_id) && !not_here(i.banca_id, banca))
+            .ok_or(ListaError::NotFound("Ventana no encontrada"))?;
+        banca = Some(info.banca_id);
+        ventana_id = Some(info.id);
+    }
+    let mut vendedor_id = None;
+    if let Some(s) = t.vendedor_id {
+        let user = db::users::find_row(conn, s)
+            .await?
+            .filter(|u| {
+                u.role == Role::Vendedor
+                    && u.ventana_id.is_some()
+                    && u.banca_id
+                        .is_some_and(|b| actor.can_reach_banca(b) && !not_here(b, banca))
+            })
+            .ok_or(ListaError::NotFound("Vendedor no encontrado"))?;
+        if ventana_id.is_some() && user.ventana_id != ventana_id {
+            return Err(invalid(
+                "vendedorId",
+                "other_ventana",
+                "el vendedor no pertenece a la ventana indicada",
+            ));
+        }
+        banca = user.banca_id;
+        ventana_id = user.ventana_id;
+        vendedor_id = Some(user.id);
+    }
+    if let Some(m) = t.multiplier_id {
+        db::restrictions::multiplier_ref(conn, m)
+            .await?
+            .filter(|x| {
+                x.loteria_id == sorteo.loteria_id
+                    && x.banca_id
+                        .is_none_or(|b| actor.can_reach_banca(b) && !not_here(b, banca))
+            })
+            .ok_or(ListaError::NotFound(
+                "Multiplicador no encontrado en la lotería del sorteo",
+            ))?;
+    }
+    if let Some(n) = &t.number {
+        let digits = u8::try_from(sorteo.digits).unwrap_or(2);
+        if let Err(e) = canonical(n, digits) {
+            return Err(invalid("number", "invalid_format", &e.to_string()));
+        }
+    }
+    let banca = banca.or(actor.banca_id).ok_or(ListaError::BancaRequired)?;
+    if !actor.can_reach_banca(banca) {
+        return Err(ListaError::NotFound("Banca no encontrada"));
+    }
+    Ok((
+        ExclusionKey {
+            sorteo_id: sorteo.id,
+            ventana_id,
+            vendedor_id,
+            multiplier_id: t.multiplier_id,
+            number: t.number.clone(),
+        },
+        banca,
+    ))
+}
+
+fn details(row: &ExclusionRow) -> serde_json::Value {
+    json!({
+        "exclusionId": row.id,
+        "ventanaId": row.ventana_id,
+        "vendedorId": row.vendedor_id,
+        "multiplierId": row.multiplier_id,
+        "number": row.number,
+        "reason": row.reason,
+    })
+}
+
+/// Excludes a list (or a number) from a sorteo (ADMIN; BANCA of the sorteo's banca). Returns
+/// the entry and whether it was created; excluding again changes nothing but a new `reason`.
+/// Refused once the sorteo is EVALUATED or CLOSED.
+pub async fn exclude(
+    pool: &PgPool,
+    actor: &Actor,
+    sorteo_id: Uuid,
+    target: ListaTarget,
+) -> Result<(ExclusionRow, bool), ListaError> {
+    require_writer(actor)?;
+    let mut tx = pool.begin().await?;
+    let sorteo = visible_sorteo(&mut tx, actor, sorteo_id).await?;
+    let (key, banca) = resolve(&mut tx, actor, &sorteo, &target).await?;
+    let created = db::listas::insert_if_absent(
+        &mut tx,
+        &key,
+        banca,
+        actor.user_id,
+        target.reason.as_deref(),
+    )
+    .await?
+    .is_some();
+    let mut row = db::listas::find_by_key_for_update(&mut tx, &key)
+        .await?
+        .ok_or(ListaError::NotFound("Exclusión no encontrada"))?;
+    let reason_changed = !created && target.reason.is_some() && target.reason != row.reason;
+    if reason_changed {
+        db::listas::set_reason(&mut tx, row.id, target.reason.as_deref()).await?;
+        row = db::listas::find(&mut tx, row.id)
+            .await?
+            .ok_or(ListaError::NotFound("Exclusión no encontrada"))?;
+    }
+    if created || reason_changed {
+        let mut d = details(&row);
+        d["created"] = json!(created);
+        activity::record(
+            &mut tx,
+            actor,
+            Some(banca),
+            "LISTA_EXCLUDE",
+            "SORTEO",
+            sorteo.id,
+            d,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok((row, created))
+}
+
+/// Re-includes what `exclude` excluded (same target). Returns the removed entry, or `None`
+/// when there was none (including again changes nothing). Refused once the sorteo is
+/// EVALUATED or CLOSED.
+pub async fn include(
+    pool: &PgPool,
+    actor: &Actor,
+    sorteo_id: Uuid,
+    target: ListaTarget,
+) -> Result<Option<ExclusionRow>, ListaError> {
+    require_writer(actor)?;
+    let mut tx = pool.begin().await?;
+    let sorteo = visible_sorteo(&mut tx, actor, sorteo_id).await?;
+    let (key, banca) = resolve(&mut tx, actor, &sorteo, &target).await?;
+    let Some(row) = db::listas::find_by_key_for_update(&mut tx, &key)
+        .await?
+        .filter(|r| r.banca_id.is_none_or(|b| b == banca))
+    else {
+        return Ok(None);
+    };
+    db::listas::delete(&mut tx, row.id).await?;
+    let mut d = details(&row);
+    d["includeReason"] = json!(target.reason);
+    activity::record(
+        &mut tx,
+        actor,
+        Some(banca),
+        "LISTA_INCLUDE",
+        "SORTEO",
+        sorteo.id,
+        d,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(row))
+}
+
+fn scope(actor: &Actor, bancas: Option<Vec<Uuid>>) -> (Option<Vec<Uuid>>, Option<Audience>) {
+    match actor.role {
+        Role::Admin | Role::Banca => (bancas, None),
+        Role::Ventana => (
+            Some(actor.home_banca_id.into_iter().collect()),
+            Some(Audience::Ventana {
+                ventana_id: actor.ventana_id,
+            }),
+        ),
+        Role::Vendedor => (
+            Some(actor.home_banca_id.into_iter().collect()),
+            Some(Audience::Vendedor {
+                user_id: actor.user_id,
+                ventana_id: actor.ventana_id,
+            }),
+        ),
+    }
+}
+
+/// The sorteo and the exclusions of it the caller may see (every role of its banca).
+pub async fn for_sorteo(
+    pool: &PgPool,
+    actor: &Actor,
+    sorteo_id: Uuid,
+    vendedor_id: Option<Uuid>,
+    multiplier_id: Option<Uuid>,
+) -> Result<(SorteoRef, Vec<ExclusionRow>), ListaError> {
+    let mut conn = pool.acquire().await?;
+    let sorteo = visible_sorteo(&mut conn, actor, sorteo_id).await?;
+    let bancas = match actor.role {
+        Role::Admin => None,
+        _ => actor.reachable_bancas(),
+    };
+    let (bancas, audience) = scope(actor, bancas);
+    let rows = db::listas::list(
+        &mut conn,
+        &ExclusionFilter {
+            bancas,
+            audience,
+            sorteo_id: Some(sorteo.id),
+            vendedor_id,
+            multiplier_id,
+            ..ExclusionFilter::default()
+        },
+    )
+    .await?;
+    Ok((sorteo, rows))
+}
+
+/// `GET /listas-excluidas` filters.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub sorteo_id: Option<Uuid>,
+    pub ventana_id: Option<Uuid>,
+    pub vendedor_id: Option<Uuid>,
+    pub multiplier_id: Option<Uuid>,
+    pub loteria_id: Option<Uuid>,
+    /// Business dates, inclusive.
+    pub from_date: Option<NaiveDate>,
+    pub to_date: Option<NaiveDate>,
+}
+
+/// The instant a business day starts in `tz`.
+fn day_start(d: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
+    d.and_hms_opt(0, 0, 0)?
+        .and_local_timezone(tz)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Every exclusion the caller may see (ADMIN: the active banca, else all; BANCA: its active
+/// banca; VENTANA: its own), most recent first. VENDEDOR may not list them.
+pub async fn list(
+    pool: &PgPool,
+    actor: &Actor,
+    f: ListFilter,
+    tz: Tz,
+) -> Result<Vec<ExclusionRow>, ListaError> {
+    if !actor.is(&[Role::Admin, Role::Banca, Role::Ventana]) {
+        return Err(ListaError::Forbidden("rol no permitido"));
+    }
+    let (bancas, audience) = scope(actor, actor.list_scope());
+    let mut conn = pool.acquire().await?;
+    Ok(db::listas::list(
+        &mut conn,
+        &ExclusionFilter {
+            bancas,
+            audience,
+            sorteo_id: f.sorteo_id,
+            ventana_id: f.ventana_id,
+            vendedor_id: f.vendedor_id,
+            multiplier_id: f.multiplier_id,
+            loteria_id: f.loteria_id,
+            from: f.from_date.and_then(|d| day_start(d, tz)),
+            to: f
+                .to_date
+                .and_then(|d| d.succ_opt())
+                .and_then(|d| day_start(d, tz)),
+        },
+    )
+    .await?)
+}
+
+/// Whether a sale line falls under an exclusion of the sorteo: an entry of the ventana's banca
+/// whose ventana, vendedor, multiplier and number are each absent or equal to the line's. For
+/// a REVENTADO line pass the multiplier of its paired NUMERO line (an excluded multiplier
+/// excludes the reventado on the same number). One indexed query; call it inside the sale
+/// transaction.
+pub async fn is_excluded(
+    conn: &mut PgConnection,
+    sorteo_id: Uuid,
+    ventana_id: Uuid,
+    vendedor_id: Uuid,
+    multiplier_id: Option<Uuid>,
+    number: &str,
+) -> Result<bool, sqlx::Error> {
+    db::listas::is_excluded(
+        conn,
+        sorteo_id,
+        ventana_id,
+        vendedor_id,
+        multiplier_id,
+        number,
+    )
+    .await
+}

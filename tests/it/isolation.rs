@@ -148,6 +148,238 @@ fn targeted_cases(v: &Tenant, v_session: &Login) -> Vec<Case> {
     cases
 }
 
+/// The victim's catalog objects, made by an ADMIN through the API.
+struct Catalog {
+    loteria: uuid::Uuid,
+    sorteo: uuid::Uuid,
+    multiplier: uuid::Uuid,
+    override_id: String,
+    rule_id: String,
+}
+
+async fn catalog_of(w: &World, v: &Tenant) -> Catalog {
+    let loteria =
+        fixtures::loteria(&w.app, Some(v.banca_id), "TICA B", json!({ "digits": 2 })).await;
+    let at = chrono::Utc::now() + chrono::Duration::days(2);
+    let sorteo = fixtures::sorteo(&w.app, loteria, at, "OPEN").await;
+    let multiplier = fixtures::multiplier(&w.app, loteria, "Base", 90, "NUMERO").await;
+    let admin = Some(w.admin.token.as_str());
+    let (s, o) = call(
+        &w.app,
+        Method::POST,
+        "/api/v1/multiplier-overrides",
+        admin,
+        Some(&json!({ "scope": "VENTANA", "scopeId": v.ventanas[0], "loteriaId": loteria, "multiplierType": "NUMERO", "baseMultiplierX": 85 })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let (s, r) = call(
+        &w.app,
+        Method::POST,
+        "/api/v1/restrictions",
+        admin,
+        Some(&json!({ "ventanaId": v.ventanas[0], "number": "05", "maxAmount": 100, "loteriaId": loteria })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let (s, e) = call(
+        &w.app,
+        Method::POST,
+        &format!("/api/v1/sorteos/{sorteo}/listas/exclude"),
+        admin,
+        Some(&json!({ "ventanaId": v.ventanas[1], "reason": "prueba" })),
+    )
+    .await;
+    assert_eq!(s.as_u16() / 100, 2, "{e}");
+    Catalog {
+        loteria,
+        sorteo,
+        multiplier,
+        override_id: o["data"]["id"].as_str().unwrap().to_string(),
+        rule_id: r["data"][0]["id"].as_str().unwrap().to_string(),
+    }
+}
+
+/// Every catalog route naming one of the victim's catalog objects.
+fn catalog_cases(v: &Tenant, c: &Catalog) -> Vec<Case> {
+    use Method as M;
+    let (l, so, m, o, r) = (
+        c.loteria,
+        c.sorteo,
+        c.multiplier,
+        &c.override_id,
+        &c.rule_id,
+    );
+    let mut cases = vec![
+        case(M::GET, format!("/api/v1/loterias/{l}"), None),
+        case(
+            M::PUT,
+            format!("/api/v1/loterias/{l}"),
+            Some(json!({ "name": "Tomada" })),
+        ),
+        case(
+            M::PATCH,
+            format!("/api/v1/loterias/{l}"),
+            Some(json!({ "name": "Tomada" })),
+        ),
+        case(M::DELETE, format!("/api/v1/loterias/{l}"), None),
+        case(M::PATCH, format!("/api/v1/loterias/{l}/restore"), None),
+        case(
+            M::GET,
+            format!("/api/v1/loterias/{l}/preview_schedule"),
+            None,
+        ),
+        case(M::POST, format!("/api/v1/loterias/{l}/seed_sorteos"), None),
+        case(M::GET, format!("/api/v1/sorteos/{so}"), None),
+        case(
+            M::PUT,
+            format!("/api/v1/sorteos/{so}"),
+            Some(json!({ "name": "Tomado" })),
+        ),
+        case(
+            M::PATCH,
+            format!("/api/v1/sorteos/{so}"),
+            Some(json!({ "name": "Tomado" })),
+        ),
+        case(M::DELETE, format!("/api/v1/sorteos/{so}"), None),
+        case(M::GET, format!("/api/v1/sorteos/{so}/listas"), None),
+        case(
+            M::POST,
+            format!("/api/v1/sorteos/{so}/listas/exclude"),
+            Some(json!({ "ventanaId": v.ventanas[0] })),
+        ),
+        case(
+            M::POST,
+            format!("/api/v1/sorteos/{so}/listas/include"),
+            Some(json!({ "ventanaId": v.ventanas[1] })),
+        ),
+        case(M::GET, format!("/api/v1/multipliers/{m}"), None),
+        case(
+            M::PUT,
+            format!("/api/v1/multipliers/{m}"),
+            Some(json!({ "name": "Tomado" })),
+        ),
+        case(
+            M::PATCH,
+            format!("/api/v1/multipliers/{m}"),
+            Some(json!({ "name": "Tomado" })),
+        ),
+        case(M::DELETE, format!("/api/v1/multipliers/{m}"), None),
+        case(M::PATCH, format!("/api/v1/multipliers/{m}/restore"), None),
+        case(M::GET, format!("/api/v1/multiplier-overrides/{o}"), None),
+        case(
+            M::PUT,
+            format!("/api/v1/multiplier-overrides/{o}"),
+            Some(json!({ "baseMultiplierX": 99 })),
+        ),
+        case(M::DELETE, format!("/api/v1/multiplier-overrides/{o}"), None),
+        case(
+            M::PATCH,
+            format!("/api/v1/multiplier-overrides/{o}/restore"),
+            None,
+        ),
+        case(M::GET, format!("/api/v1/restrictions/{r}"), None),
+        case(
+            M::PATCH,
+            format!("/api/v1/restrictions/{r}"),
+            Some(json!({ "maxAmount": 1 })),
+        ),
+        case(M::DELETE, format!("/api/v1/restrictions/{r}"), None),
+        case(M::PATCH, format!("/api/v1/restrictions/{r}/restore"), None),
+        case(
+            M::PUT,
+            "/api/v1/restrictions/bulk".into(),
+            Some(json!({ "ids": [r], "data": { "maxAmount": 1 } })),
+        ),
+        case(
+            M::DELETE,
+            "/api/v1/restrictions/bulk".into(),
+            Some(json!({ "ids": [r] })),
+        ),
+        case(
+            M::GET,
+            format!(
+                "/api/v1/diagnostics/cutoff?userId={}&ventanaId={}&sorteoId={so}",
+                v.vendedores[0].user_id, v.ventanas[0]
+            ),
+            None,
+        ),
+        case(
+            M::GET,
+            format!(
+                "/api/v1/users/{}/allowed-multipliers?loteriaId={l}",
+                v.vendedores[0].user_id
+            ),
+            None,
+        ),
+        case(
+            M::GET,
+            format!(
+                "/api/v1/users/{}/allowed-multipliers-batch",
+                v.vendedores[0].user_id
+            ),
+            None,
+        ),
+    ];
+    for action in [
+        "open",
+        "close",
+        "force-open",
+        "activate-and-open",
+        "set-active",
+        "reset-to-scheduled",
+        "restore",
+    ] {
+        cases.push(case(
+            M::PATCH,
+            format!("/api/v1/sorteos/{so}/{action}"),
+            None,
+        ));
+    }
+    cases
+}
+
+/// Creations on the attacker's side that name the victim's catalog objects.
+fn catalog_body_cases(v: &Tenant, c: &Catalog) -> Vec<Case> {
+    use Method as M;
+    let l = c.loteria;
+    let at = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    vec![
+        case(
+            M::POST,
+            "/api/v1/loterias".into(),
+            Some(json!({ "name": "Intrusa", "bancaId": v.banca_id, "rulesJson": {} })),
+        ),
+        case(
+            M::POST,
+            "/api/v1/sorteos".into(),
+            Some(json!({ "loteriaId": l, "scheduledAt": at, "name": "Intruso" })),
+        ),
+        case(
+            M::POST,
+            "/api/v1/multipliers".into(),
+            Some(json!({ "loteriaId": l, "name": "Intruso", "valueX": 80, "kind": "NUMERO" })),
+        ),
+        case(
+            M::POST,
+            "/api/v1/multiplier-overrides".into(),
+            Some(
+                json!({ "scope": "VENTANA", "scopeId": v.ventanas[1], "loteriaId": l, "multiplierType": "NUMERO", "baseMultiplierX": 80 }),
+            ),
+        ),
+        case(
+            M::POST,
+            "/api/v1/restrictions".into(),
+            Some(json!({ "ventanaId": v.ventanas[1], "number": "07", "maxAmount": 5 })),
+        ),
+        case(
+            M::POST,
+            "/api/v1/restrictions".into(),
+            Some(json!({ "bancaId": v.banca_id, "maxAmount": 5 })),
+        ),
+    ]
+}
+
 /// List routes: they may answer, but never with the victim's objects.
 fn list_cases(v: &Tenant) -> Vec<String> {
     let b = v.banca_id;
@@ -167,6 +399,14 @@ fn list_cases(v: &Tenant) -> Vec<String> {
         "/api/v1/users?pageSize=1000&role=BANCA".into(),
         "/api/v1/vendedores?pageSize=100".into(),
         "/api/v1/auth/me".into(),
+        "/api/v1/loterias?pageSize=100".into(),
+        "/api/v1/sorteos?pageSize=100".into(),
+        "/api/v1/multipliers?pageSize=100".into(),
+        "/api/v1/multiplier-overrides?pageSize=100".into(),
+        "/api/v1/restrictions?pageSize=100".into(),
+        "/api/v1/restrictions/grouped".into(),
+        "/api/v1/restrictions/me".into(),
+        "/api/v1/listas-excluidas".into(),
     ]
 }
 
@@ -223,6 +463,13 @@ async fn snapshot(w: &World) -> String {
         "user_bancas",
         "auth_sessions",
         "refresh_tokens",
+        "activity_logs",
+        "loterias",
+        "sorteos",
+        "loteria_multipliers",
+        "multiplier_overrides",
+        "restriction_rules",
+        "sorteo_lista_exclusions",
     ] {
         let digest: Option<String> = sqlx::query_scalar(&format!(
             "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t"
@@ -256,6 +503,7 @@ async fn no_one_in_banca_a_reaches_banca_b() {
     .await;
     assert_eq!(s, 200);
     let victim_session = w.b.vendedores[0].clone();
+    let cat = catalog_of(&w, &w.b).await;
     let b_entry: uuid::Uuid = {
         let mut conn = w.db.connect().await;
         sqlx::query_scalar("SELECT id FROM activity_logs WHERE banca_id = $1 LIMIT 1")
@@ -265,8 +513,15 @@ async fn no_one_in_banca_a_reaches_banca_b() {
             .unwrap()
     };
     let before = snapshot(&w).await;
-    let b_ids = ids_of(&w.b);
+    let mut b_ids = ids_of(&w.b);
+    b_ids.extend([
+        cat.loteria.to_string(),
+        cat.sorteo.to_string(),
+        cat.multiplier.to_string(),
+    ]);
+    b_ids.extend([cat.override_id.clone(), cat.rule_id.clone()]);
     let mut failures = Vec::new();
+    let mut attempts = 0usize;
 
     for attacker in w.a.logins() {
         let mut targeted = targeted_cases(&w.b, &victim_session);
@@ -275,7 +530,9 @@ async fn no_one_in_banca_a_reaches_banca_b() {
             format!("/api/v1/activity-logs/{b_entry}"),
             None,
         ));
+        targeted.extend(catalog_cases(&w.b, &cat));
         for c in targeted {
+            attempts += 1;
             let (status, body) = call(
                 &w.app,
                 c.method.clone(),
@@ -296,9 +553,45 @@ async fn no_one_in_banca_a_reaches_banca_b() {
                 ));
             }
         }
-        for path in list_cases(&w.b) {
-            let (status, body) =
-                call(&w.app, Method::GET, &path, Some(&attacker.token), None).await;
+        let mut creations = body_cases(&w.a, &w.b);
+        creations.extend(catalog_body_cases(&w.b, &cat));
+        for c in creations {
+            attempts += 1;
+            let (status, body) = call(
+                &w.app,
+                c.method.clone(),
+                &c.path,
+                Some(&attacker.token),
+                c.body.as_ref(),
+            )
+            .await;
+            if !matches!(
+                status,
+                StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+            ) {
+                failures.push(format!(
+                    "{:?} {} {} {:?} as {} → {status}: {body}",
+                    attacker.role, c.method, c.path, c.body, attacker.username
+                ));
+            }
+        }
+        let lists = list_cases(&w.b)
+            .into_iter()
+            .flat_map(|p| [(p.clone(), false), (p, true)]);
+        for (path, foreign_header) in lists {
+            attempts += 1;
+            // Plain, and with the victim's banca named as the active banca.
+            let mut req = w
+                .app
+                .client
+                .get(w.app.url(&path))
+                .bearer_auth(&attacker.token);
+            if foreign_header {
+                req = req.header("x-active-banca-id", w.b.banca_id.to_string());
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
             match status {
                 StatusCode::OK => {
                     let text = body["data"].to_string();
@@ -319,6 +612,8 @@ async fn no_one_in_banca_a_reaches_banca_b() {
             }
         }
     }
+    // 5 attackers × (≈110 targeted + ≈25 creations + 30 list reads).
+    assert!(attempts > 700, "the matrix ran only {attempts} requests");
     assert!(
         failures.is_empty(),
         "{} isolation failures:\n{}",

@@ -1,9 +1,598 @@
-//! Catalog routes: sorteos (filled in by the catalog issue).
+//! `/sorteos`: create, update, soft delete and restore, the manual state transitions (`open`,
+//! `close`, `force-open`, `activate-and-open`, `set-active`, `reset-to-scheduled`) — all ADMIN
+//! and BANCA — and list and read (every role, scoped). Also the sorteo wire shape and the
+//! business-time-zone rendering of instants that the lotería routes share.
+//!
+//! `scheduledAt` is accepted as RFC 3339 (with `Z` or an offset), as a local date-time without
+//! offset (read in `BUSINESS_TIMEZONE`), or as epoch milliseconds; it is answered as the local
+//! time of the business zone *with* its offset (`2026-03-02T12:55:00.000-06:00`), which any ISO
+//! parser reads as the exact instant and a Costa Rica device shows as the existing system did.
 
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, patch, post};
 use axum::Router;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::db::sorteos::{SorteoStatus, SorteoView};
+use crate::domain::roles::Role;
+use crate::domain::rules_json;
+use crate::domain::schedule::{self, DateToken};
+use crate::http::auth::{forbidden, Auth};
+use crate::http::envelope::ApiResponse;
+use crate::http::error::{ApiError, ErrorDetail};
+use crate::http::extract::{de, AppJson, AppPath, AppQuery, OptionalJson};
+use crate::http::pagination::Page;
+use crate::http::routes::bancas::{
+    finish, nullable, query_error, reason, validation_error, ReasonBody,
+};
+use crate::http::validate::Checks;
+use crate::services::sorteos::{self, Action, NewSorteo, SorteoChanges, SorteoError, SorteoQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/sorteos", post(create).get(list))
+        .route(
+            "/api/v1/sorteos/{id}",
+            get(one).put(update).patch(update).delete(remove),
+        )
+        .route("/api/v1/sorteos/{id}/restore", patch(restore))
+        .route("/api/v1/sorteos/{id}/open", patch(open))
+        .route("/api/v1/sorteos/{id}/close", patch(close))
+        .route("/api/v1/sorteos/{id}/force-open", patch(force_open))
+        .route(
+            "/api/v1/sorteos/{id}/activate-and-open",
+            patch(activate_and_open),
+        )
+        .route("/api/v1/sorteos/{id}/set-active", patch(set_active))
+        .route(
+            "/api/v1/sorteos/{id}/reset-to-scheduled",
+            patch(reset_to_scheduled),
+        )
+}
+
+impl From<SorteoError> for ApiError {
+    fn from(e: SorteoError) -> Self {
+        match e {
+            SorteoError::NotFound => ApiError::not_found(),
+            SorteoError::Forbidden(why) => {
+                tracing::debug!(reason = why, "sorteo action forbidden");
+                forbidden()
+            }
+            SorteoError::InvalidState {
+                status,
+                verb,
+                deleted,
+            } => {
+                let status = status.as_str();
+                let message = if deleted {
+                    format!(
+                        "No se puede {verb} el sorteo: está eliminado (estado {status}); restáurelo primero"
+                    )
+                } else {
+                    format!("No se puede {verb} un sorteo en estado {status}")
+                };
+                ApiError::new(StatusCode::CONFLICT, "INVALID_SORTEO_STATE", message).with_details(
+                    vec![ErrorDetail {
+                        field: "status".into(),
+                        code: "invalid_state".into(),
+                        issue: format!("estado actual: {status}"),
+                    }],
+                )
+            }
+            SorteoError::Inactive => ApiError::new(
+                StatusCode::CONFLICT,
+                "SORTEO_INACTIVE",
+                "El sorteo está inactivo: actívelo antes de abrirlo",
+            ),
+            SorteoError::HasResult => ApiError::new(
+                StatusCode::CONFLICT,
+                "SORTEO_HAS_RESULT",
+                "El sorteo ya tiene resultado (número ganador): no se puede reabrir ni reprogramar",
+            ),
+            SorteoError::LoteriaNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Lotería no encontrada")
+                    .with_details(vec![ErrorDetail {
+                        field: "loteriaId".into(),
+                        code: "not_found".into(),
+                        issue: "lotería no encontrada".into(),
+                    }])
+            }
+            SorteoError::LoteriaInactive => ApiError::new(
+                StatusCode::CONFLICT,
+                "LOTERIA_INACTIVE",
+                "La lotería está inactiva o eliminada",
+            ),
+            SorteoError::Exists => ApiError::new(
+                StatusCode::CONFLICT,
+                "SORTEO_EXISTS",
+                "Ya existe un sorteo de esta lotería a esa hora",
+            )
+            .with_details(vec![ErrorDetail {
+                field: "scheduledAt".into(),
+                code: "already_exists".into(),
+                issue: "ya existe un sorteo de esta lotería a esa hora".into(),
+            }]),
+            SorteoError::Invalid(details) => validation_error(details),
+            SorteoError::Database(e) => ApiError::from(e),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire shapes.
+
+/// An instant as the local time of the business zone with its offset, milliseconds included.
+pub(crate) fn local_iso(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz)
+        .to_rfc3339_opts(SecondsFormat::Millis, false)
+}
+
+/// `{id, name}` of a lotería.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoteriaBrief {
+    id: Uuid,
+    name: String,
+}
+
+/// `{id, name, valueX}` of the extra (REVENTADO) multiplier of an evaluated sorteo.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MultiplierBrief {
+    id: Uuid,
+    name: String,
+    value_x: Decimal,
+}
+
+/// A sorteo as the client reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SorteoDto {
+    id: Uuid,
+    loteria_id: Uuid,
+    banca_id: Option<Uuid>,
+    name: String,
+    scheduled_at: String,
+    status: SorteoStatus,
+    is_active: bool,
+    digits: i16,
+    winning_number: Option<String>,
+    extra_multiplier_id: Option<Uuid>,
+    extra_multiplier_x: Option<Decimal>,
+    extra_outcome_code: Option<String>,
+    has_winner: bool,
+    deleted_at: Option<DateTime<Utc>>,
+    deleted_reason: Option<String>,
+    deleted_by_cascade: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    loteria: LoteriaBrief,
+    extra_multiplier: Option<MultiplierBrief>,
+    /// `loteria.rulesJson.reventadoConfig.enabled == true` (absent means disabled).
+    reventado_enabled: bool,
+    /// Tickets arrive with the sale issue; until then every sorteo has none.
+    has_sales: bool,
+    /// Tickets arrive with the sale issue; until then 0.
+    ticket_count: i64,
+    has_exclusions: bool,
+}
+
+impl SorteoDto {
+    pub fn new(v: SorteoView, tz: Tz) -> SorteoDto {
+        let r = v.row;
+        let extra_multiplier = match (r.extra_multiplier_id, v.extra_multiplier_name) {
+            (Some(id), Some(name)) => Some(MultiplierBrief {
+                id,
+                name,
+                value_x: v.extra_multiplier_value_x.unwrap_or_default(),
+            }),
+            _ => None,
+        };
+        SorteoDto {
+            id: r.id,
+            loteria_id: r.loteria_id,
+            banca_id: r.banca_id,
+            name: r.name,
+            scheduled_at: local_iso(r.scheduled_at, tz),
+            status: r.status,
+            is_active: r.is_active,
+            digits: r.digits,
+            winning_number: r.winning_number,
+            extra_multiplier_id: r.extra_multiplier_id,
+            extra_multiplier_x: r.extra_multiplier_x,
+            extra_outcome_code: r.extra_outcome_code,
+            has_winner: r.has_winner,
+            deleted_at: r.deleted_at,
+            deleted_reason: r.deleted_reason,
+            deleted_by_cascade: r.deleted_by_cascade,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            loteria: LoteriaBrief {
+                id: r.loteria_id,
+                name: v.loteria_name,
+            },
+            extra_multiplier,
+            reventado_enabled: rules_json::reventado_enabled(&v.loteria_rules),
+            has_sales: false,
+            ticket_count: 0,
+            has_exclusions: v.has_exclusions,
+        }
+    }
+}
+
+/// Reads `scheduledAt`: an ISO string (with or without offset) or epoch milliseconds.
+pub(crate) fn instant(c: &mut Checks, field: &str, v: &Value, tz: Tz) -> Option<DateTime<Utc>> {
+    let got = match v {
+        Value::String(s) => schedule::parse_instant(s, tz).ok(),
+        Value::Number(n) => n.as_i64().and_then(DateTime::from_timestamp_millis),
+        _ => None,
+    };
+    if got.is_none() {
+        c.fail(
+            field,
+            "invalid_date",
+            "debe ser una fecha y hora ISO 8601 (con o sin zona horaria) o milisegundos",
+        );
+    }
+    got
+}
+
+/// `name`: trimmed, 1–100 characters.
+fn sorteo_name(c: &mut Checks, v: Option<String>) -> Option<String> {
+    let v = v.map(|s| s.trim().to_string());
+    c.opt_text("name", v.as_deref(), 1, 100);
+    v
+}
+
+/// `digits`: 2 or 3.
+fn digits(c: &mut Checks, v: Option<i64>) -> Option<u8> {
+    match v {
+        None => None,
+        Some(d @ (2 | 3)) => Some(d as u8),
+        Some(_) => {
+            c.fail("digits", "out_of_range", "debe ser 2 o 3");
+            None
+        }
+    }
+}
+
+/// `POST /sorteos`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateBody {
+    loteria_id: Option<Uuid>,
+    scheduled_at: Option<Value>,
+    name: Option<String>,
+    digits: Option<i64>,
+    is_active: Option<bool>,
+}
+
+impl CreateBody {
+    fn validate(self, tz: Tz) -> Result<NewSorteo, Vec<ErrorDetail>> {
+        let mut c = Checks::new();
+        if self.loteria_id.is_none() {
+            c.fail("loteriaId", "required", "es obligatorio");
+        }
+        let at = match &self.scheduled_at {
+            None | Some(Value::Null) => {
+                c.fail("scheduledAt", "required", "es obligatorio");
+                None
+            }
+            Some(v) => instant(&mut c, "scheduledAt", v, tz),
+        };
+        let name = sorteo_name(&mut c, self.name);
+        let digits = digits(&mut c, self.digits);
+        finish(c)?;
+        match (self.loteria_id, at) {
+            (Some(loteria_id), Some(scheduled_at)) => Ok(NewSorteo {
+                loteria_id,
+                scheduled_at,
+                name,
+                digits,
+                is_active: self.is_active,
+            }),
+            _ => Err(Vec::new()),
+        }
+    }
+}
+
+/// `PUT|PATCH /sorteos/:id`: only these fields (domain-money §1.3).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UpdateBody {
+    loteria_id: Option<Uuid>,
+    name: Option<String>,
+    digits: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    scheduled_at: Option<Option<Value>>,
+    is_active: Option<bool>,
+}
+
+impl UpdateBody {
+    fn validate(self, tz: Tz) -> Result<SorteoChanges, Vec<ErrorDetail>> {
+        let mut c = Checks::new();
+        let scheduled_at = match &self.scheduled_at {
+            None => None,
+            Some(None) => {
+                c.fail("scheduledAt", "invalid_date", "no puede ser null");
+                None
+            }
+            Some(Some(v)) => instant(&mut c, "scheduledAt", v, tz),
+        };
+        let name = sorteo_name(&mut c, self.name);
+        let digits = digits(&mut c, self.digits);
+        finish(c)?;
+        Ok(SorteoChanges {
+            loteria_id: self.loteria_id,
+            name,
+            scheduled_at,
+            digits,
+            is_active: self.is_active,
+        })
+    }
+}
+
+/// `PATCH /sorteos/:id/set-active`: `{isActive}`; without it the flag is toggled.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SetActiveBody {
+    is_active: Option<bool>,
+}
+
+/// `GET /sorteos` (strict, domain-money §1.9; `groupBy` is not served yet).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ListQuery {
+    page: Option<u32>,
+    page_size: Option<u32>,
+    #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    loteria_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "de::opt_trimmed")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_trimmed")]
+    search: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    is_active: Option<bool>,
+    #[serde(default, deserialize_with = "de::opt_trimmed")]
+    date: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_trimmed")]
+    from_date: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_trimmed")]
+    to_date: Option<String>,
+    #[serde(rename = "_")]
+    _cache_buster: Option<String>,
+}
+
+/// `YYYY-MM-DD` of a query key.
+pub(crate) fn query_date(field: &str, v: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+    v.map(|s| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| query_error(field, "invalid_date", "debe ser una fecha YYYY-MM-DD"))
+    })
+    .transpose()
+}
+
+fn status_of(v: &str) -> Result<SorteoStatus, ApiError> {
+    SorteoStatus::ALL
+        .into_iter()
+        .find(|s| s.as_str() == v)
+        .ok_or_else(|| {
+            query_error(
+                "status",
+                "invalid_enum",
+                "debe ser SCHEDULED, OPEN, EVALUATED o CLOSED",
+            )
+        })
+}
+
+impl ListQuery {
+    fn filters(&self, tz: Tz) -> Result<SorteoQuery, ApiError> {
+        let status = self.status.as_deref().map(status_of).transpose()?;
+        if let Some(s) = &self.search {
+            if s.chars().count() > 100 {
+                return Err(query_error(
+                    "search",
+                    "too_big",
+                    "escribe como máximo 100 caracteres",
+                ));
+            }
+        }
+        let token = self
+            .date
+            .as_deref()
+            .map(|d| {
+                serde_json::from_value::<DateToken>(Value::String(d.to_string())).map_err(|_| {
+                    query_error(
+                        "date",
+                        "invalid_enum",
+                        "debe ser today, yesterday, week, month, year o range",
+                    )
+                })
+            })
+            .transpose()?;
+        let from = query_date("fromDate", self.from_date.as_deref())?;
+        let to = query_date("toDate", self.to_date.as_deref())?;
+        let today = schedule::local_date(Utc::now(), tz);
+        let (from, to) = match schedule::resolve_dates(token, from, to, today)
+            .map_err(|e| query_error(e.field, "invalid_range", e.issue))?
+        {
+            Some((f, t)) => schedule::day_range_instants(f, t, tz),
+            None => (None, None),
+        };
+        Ok(SorteoQuery {
+            loteria_id: self.loteria_id,
+            status,
+            search: self.search.clone(),
+            is_active: self.is_active,
+            from,
+            to,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers.
+
+const WRITERS: &[Role] = &[Role::Admin, Role::Banca];
+
+async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppJson(body): AppJson<CreateBody>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    auth.require(WRITERS)?;
+    let tz = state.config.business_timezone;
+    let input = body.validate(tz).map_err(validation_error)?;
+    let v = sorteos::create(state.pools.primary(), &auth.0, input, tz).await?;
+    Ok(ApiResponse::created(SorteoDto::new(v, tz)))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(body): AppJson<UpdateBody>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    auth.require(WRITERS)?;
+    let tz = state.config.business_timezone;
+    let changes = body.validate(tz).map_err(validation_error)?;
+    let v = sorteos::update(state.pools.primary(), &auth.0, id, changes).await?;
+    Ok(ApiResponse::ok(SorteoDto::new(v, tz)))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+    OptionalJson(body): OptionalJson<ReasonBody>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    auth.require(WRITERS)?;
+    let reason = reason(body).map_err(validation_error)?;
+    let v = sorteos::delete(state.pools.primary(), &auth.0, id, reason).await?;
+    Ok(ApiResponse::ok(SorteoDto::new(
+        v,
+        state.config.business_timezone,
+    )))
+}
+
+async fn restore(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+    OptionalJson(body): OptionalJson<ReasonBody>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    auth.require(WRITERS)?;
+    let reason = reason(body).map_err(validation_error)?;
+    let v = sorteos::restore(state.pools.primary(), &auth.0, id, reason).await?;
+    Ok(ApiResponse::ok(SorteoDto::new(
+        v,
+        state.config.business_timezone,
+    )))
+}
+
+/// The transitions without a body of their own (the client sends `{}`, which is ignored).
+async fn transition(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+    action: Action,
+    set_active: Option<bool>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    auth.require(WRITERS)?;
+    let v = sorteos::apply(state.pools.primary(), &auth.0, id, action, set_active).await?;
+    Ok(ApiResponse::ok(SorteoDto::new(
+        v,
+        state.config.business_timezone,
+    )))
+}
+
+async fn open(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    transition(&state, &auth, id, Action::Open, None).await
+}
+
+async fn close(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    transition(&state, &auth, id, Action::Close, None).await
+}
+
+async fn force_open(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    transition(&state, &auth, id, Action::ForceOpen, None).await
+}
+
+async fn activate_and_open(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    transition(&state, &auth, id, Action::ActivateAndOpen, None).await
+}
+
+async fn reset_to_scheduled(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    transition(&state, &auth, id, Action::ResetToScheduled, None).await
+}
+
+async fn set_active(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+    OptionalJson(body): OptionalJson<SetActiveBody>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    let value = body.and_then(|b| b.is_active);
+    transition(&state, &auth, id, Action::SetActive, value).await
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    AppQuery(q): AppQuery<ListQuery>,
+) -> Result<ApiResponse<Vec<SorteoDto>>, ApiError> {
+    let tz = state.config.business_timezone;
+    let page = Page::new(q.page, q.page_size, 10, 100)?;
+    let filters = q.filters(tz)?;
+    let (rows, total) = sorteos::list(
+        state.pools.primary(),
+        &actor,
+        filters,
+        page.limit(),
+        page.offset(),
+    )
+    .await?;
+    Ok(
+        ApiResponse::ok(rows.into_iter().map(|v| SorteoDto::new(v, tz)).collect())
+            .with_meta(page.meta(total)),
+    )
+}
+
+async fn one(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    let v = sorteos::get(state.pools.primary(), &actor, id).await?;
+    Ok(ApiResponse::ok(SorteoDto::new(
+        v,
+        state.config.business_timezone,
+    )))
 }
