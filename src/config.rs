@@ -198,6 +198,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// How long `readyz` waits for the primary.
     pub readiness_timeout: Duration,
+    /// Last step of the base-multiplier chain (`MULTIPLIER_BASE_DEFAULT_X`); `None` when unset or 0.
+    pub multiplier_base_default_x: Option<rust_decimal::Decimal>,
     /// Failed logins allowed per client IP and per username within `login_window`.
     pub login_max_failures: u32,
     pub login_window: Duration,
@@ -619,6 +621,25 @@ impl Config {
             r.parse_num("BODY_LIMIT_BYTES", 1_048_576usize, 1024, 64 * 1_048_576);
         let shutdown_timeout = r.millis("SHUTDOWN_TIMEOUT_MS", 30_000, 1, 600_000);
         let readiness_timeout = r.millis("READINESS_TIMEOUT_MS", 1000, 50, 60_000);
+        let multiplier_base_default_x = match r.get("MULTIPLIER_BASE_DEFAULT_X") {
+            None => None,
+            Some(raw) => match raw.parse::<rust_decimal::Decimal>() {
+                Ok(v) if v.is_zero() => None,
+                Ok(v)
+                    if v > rust_decimal::Decimal::ZERO
+                        && v <= rust_decimal::Decimal::from(9999) =>
+                {
+                    Some(v)
+                }
+                _ => {
+                    r.fail(
+                        "MULTIPLIER_BASE_DEFAULT_X",
+                        format!("must be a number from 0 (none) to 9999, got {raw:?}"),
+                    );
+                    None
+                }
+            },
+        };
         let login_max_failures = r.parse_num("LOGIN_MAX_FAILURES", 5u32, 1, 1000);
         let login_window = r.millis("LOGIN_WINDOW_MS", 60_000, 1000, 86_400_000);
 
@@ -662,6 +683,7 @@ impl Config {
             body_limit_bytes,
             shutdown_timeout,
             readiness_timeout,
+            multiplier_base_default_x,
             login_max_failures,
             login_window,
         })
@@ -823,6 +845,12 @@ impl Config {
                 self.readiness_timeout.as_millis().to_string(),
             ),
             (
+                "MULTIPLIER_BASE_DEFAULT_X".into(),
+                self.multiplier_base_default_x
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "(unset: no default)".into()),
+            ),
+            (
                 "LOGIN_MAX_FAILURES".into(),
                 self.login_max_failures.to_string(),
             ),
@@ -881,6 +909,7 @@ mod tests {
             ("AUTO_MIGRATE", "maybe"),
             ("SENTRY_DSN", "nope"),
             ("LOG_LEVEL", "info,=="),
+            ("MULTIPLIER_BASE_DEFAULT_X", "-3"),
         ]);
         let find = |key: &str| errs.iter().any(|e| e.starts_with(&format!("{key}: ")));
         for key in [
@@ -896,10 +925,11 @@ mod tests {
             "AUTO_MIGRATE",
             "SENTRY_DSN",
             "LOG_LEVEL",
+            "MULTIPLIER_BASE_DEFAULT_X",
         ] {
             assert!(find(key), "no error line for {key}: {errs:#?}");
         }
-        assert_eq!(errs.len(), 12, "{errs:#?}");
+        assert_eq!(errs.len(), 13, "{errs:#?}");
         assert!(errs
             .iter()
             .any(|e| e == "PORT: must be a number, got \"seventy\""));
