@@ -26,22 +26,32 @@ pub struct SorteoRef {
     pub loteria_closing_minutes: Option<Decimal>,
 }
 
+const SORTEO_REF: &str = "SELECT s.id, s.loteria_id, s.banca_id, s.name, s.scheduled_at,
+        s.status::text AS status, s.digits, s.deleted_at IS NOT NULL AS deleted,
+        l.name AS loteria_name,
+        CASE WHEN jsonb_typeof(l.rules_json->'closingTimeBeforeDraw') = 'number'
+             THEN (l.rules_json->>'closingTimeBeforeDraw')::numeric END
+            AS loteria_closing_minutes
+    FROM sorteos s JOIN loterias l ON l.id = s.loteria_id
+    WHERE s.id = $1";
+
 pub async fn sorteo_ref(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<SorteoRef>, sqlx::Error> {
-    query_as(
-        "SELECT s.id, s.loteria_id, s.banca_id, s.name, s.scheduled_at, s.status::text AS status,
-                s.digits, s.deleted_at IS NOT NULL AS deleted, l.name AS loteria_name,
-                CASE WHEN jsonb_typeof(l.rules_json->'closingTimeBeforeDraw') = 'number'
-                     THEN (l.rules_json->>'closingTimeBeforeDraw')::numeric END
-                    AS loteria_closing_minutes
-         FROM sorteos s JOIN loterias l ON l.id = s.loteria_id
-         WHERE s.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+    query_as(SORTEO_REF).bind(id).fetch_optional(conn).await
+}
+
+/// As `sorteo_ref`, holding a share lock on the sorteo until the transaction ends, so a state
+/// change (close, evaluate) waits for the exclusion change and the other way round.
+pub async fn sorteo_ref_for_share(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<SorteoRef>, sqlx::Error> {
+    query_as(&format!("{SORTEO_REF} FOR SHARE OF s"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// What an exclusion excludes: the unique key of `sorteo_lista_exclusions`.

@@ -534,8 +534,9 @@ pub async fn loteria_ref(
 ) -> Result<Option<LoteriaRef>, sqlx::Error> {
     query_as(
         "SELECT id, banca_id, name,
-                CASE WHEN rules_json->>'digits' IN ('2', '3')
-                     THEN (rules_json->>'digits')::smallint ELSE 2::smallint END AS digits,
+                CASE WHEN jsonb_typeof(rules_json->'digits') = 'number'
+                          AND (rules_json->>'digits')::numeric = 3
+                     THEN 3::smallint ELSE 2::smallint END AS digits,
                 deleted_at IS NOT NULL AS deleted
          FROM loterias WHERE id = $1",
     )

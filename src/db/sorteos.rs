@@ -336,7 +336,7 @@ pub struct SorteoFilter {
 const LIST_WHERE: &str = "WHERE ($1::uuid[] IS NULL OR s.banca_id = ANY($1)
           OR ($2 AND s.banca_id IS NULL))
       AND ($3::uuid IS NULL OR s.loteria_id = $3)
-      AND ($4::sorteo_status IS NULL OR s.status = $4)
+      AND ($4::sorteo_status IS NULL OR (s.status = $4 AND s.deleted_at IS NULL))
       AND ($5::text IS NULL OR s.name ILIKE $5 OR s.winning_number ILIKE $5 OR l.name ILIKE $5)
       AND ($6::boolean IS NULL OR s.is_active = $6)
       AND ($7::timestamptz IS NULL OR s.scheduled_at >= $7)

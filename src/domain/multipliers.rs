@@ -3,7 +3,7 @@
 //! vendedor's commission policy lets it sell (`GET /users/:id/allowed-multipliers`, §3.7
 //! matching by `multiplierRange`).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -266,8 +266,7 @@ fn policy_instant(v: Option<&Value>) -> Result<Option<DateTime<Utc>>, ()> {
         Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
             .map(|d| d.with_timezone(&Utc))
             .or_else(|_| {
-                NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                    .map(|d| d.and_time(NaiveTime::MIN).and_utc())
+                crate::domain::schedule::parse_date(s).map(|d| d.and_time(NaiveTime::MIN).and_utc())
             })
             .map(Some)
             .map_err(|_| ()),

@@ -181,8 +181,9 @@ impl LoteriaRules {
 
 /// `rulesJson.digits` when it is 2 or 3, else 2. For stored objects (never fails).
 pub fn digits_of(rules: &Value) -> u8 {
-    match rules.get("digits").and_then(Value::as_u64) {
-        Some(3) => 3,
+    // 3 and 3.0 alike, as the validator accepts both.
+    match rules.get("digits").and_then(Value::as_f64) {
+        Some(3.0) => 3,
         _ => 2,
     }
 }

@@ -151,31 +151,56 @@ pub enum InstantError {
     Invalid,
 }
 
+/// Years a client may name: chrono reads far wider ranges than PostgreSQL stores, so anything
+/// outside is refused as bad input instead of failing in the database.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+fn plausible(d: NaiveDate) -> bool {
+    YEARS.contains(&d.year())
+}
+
+/// A calendar date `YYYY-MM-DD` from a client, within `YEARS`.
+pub fn parse_date(raw: &str) -> Result<NaiveDate, InstantError> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| plausible(*d))
+        .ok_or(InstantError::Invalid)
+}
+
+/// An instant from epoch milliseconds, within `YEARS`.
+pub fn from_epoch_millis(ms: i64) -> Result<DateTime<Utc>, InstantError> {
+    DateTime::from_timestamp_millis(ms)
+        .filter(|t| plausible(t.date_naive()))
+        .ok_or(InstantError::Invalid)
+}
+
 /// An instant from a client: RFC 3339 with `Z` or an offset, or a local date-time without
 /// offset (`YYYY-MM-DDTHH:MM[:SS[.fff]]`, `T` or a space) read in `tz`. A bare date is not
-/// an instant.
+/// an instant. Years outside `YEARS` are refused.
 pub fn parse_instant(raw: &str, tz: Tz) -> Result<DateTime<Utc>, InstantError> {
     let raw = raw.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(local) = NaiveDateTime::parse_from_str(raw, fmt) {
-            return Ok(local_to_utc(local, tz));
-        }
-    }
-    Err(InstantError::Invalid)
+    let parsed = if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        Some(t.with_timezone(&Utc))
+    } else {
+        [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%d %H:%M",
+        ]
+        .iter()
+        .find_map(|fmt| NaiveDateTime::parse_from_str(raw, fmt).ok())
+        .map(|local| local_to_utc(local, tz))
+    };
+    parsed
+        .filter(|t| plausible(t.date_naive()))
+        .ok_or(InstantError::Invalid)
 }
 
 /// A start point given as a date (`YYYY-MM-DD`, the local day) or any instant `parse_instant`
 /// reads (its local date).
 pub fn parse_start_date(raw: &str, tz: Tz) -> Result<NaiveDate, InstantError> {
-    if let Ok(d) = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
+    if let Ok(d) = parse_date(raw) {
         return Ok(d);
     }
     parse_instant(raw, tz).map(|t| local_date(t, tz))

@@ -69,13 +69,19 @@ fn require_writer(actor: &Actor) -> Result<(), ListaError> {
     }
 }
 
+/// The sorteo when the caller sees it; `lock` takes a share lock for a write transaction.
 async fn visible_sorteo(
     conn: &mut PgConnection,
     actor: &Actor,
     id: Uuid,
+    lock: bool,
 ) -> Result<SorteoRef, ListaError> {
-    db::listas::sorteo_ref(conn, id)
-        .await?
+    let found = if lock {
+        db::listas::sorteo_ref_for_share(conn, id).await?
+    } else {
+        db::listas::sorteo_ref(conn, id).await?
+    };
+    found
         .filter(|s| sorteo_visible(actor, s))
         .ok_or(ListaError::NotFound("Sorteo no encontrado"))
 }
@@ -191,7 +197,7 @@ pub async fn exclude(
 ) -> Result<(ExclusionRow, bool), ListaError> {
     require_writer(actor)?;
     let mut tx = pool.begin().await?;
-    let sorteo = visible_sorteo(&mut tx, actor, sorteo_id).await?;
+    let sorteo = visible_sorteo(&mut tx, actor, sorteo_id, true).await?;
     let (key, banca) = resolve(&mut tx, actor, &sorteo, &target).await?;
     let created = db::listas::insert_if_absent(
         &mut tx,
@@ -241,7 +247,7 @@ pub async fn include(
 ) -> Result<Option<ExclusionRow>, ListaError> {
     require_writer(actor)?;
     let mut tx = pool.begin().await?;
-    let sorteo = visible_sorteo(&mut tx, actor, sorteo_id).await?;
+    let sorteo = visible_sorteo(&mut tx, actor, sorteo_id, true).await?;
     let (key, banca) = resolve(&mut tx, actor, &sorteo, &target).await?;
     let Some(row) = db::listas::find_by_key_for_update(&mut tx, &key)
         .await?
@@ -294,7 +300,7 @@ pub async fn for_sorteo(
     multiplier_id: Option<Uuid>,
 ) -> Result<(SorteoRef, Vec<ExclusionRow>), ListaError> {
     let mut conn = pool.acquire().await?;
-    let sorteo = visible_sorteo(&mut conn, actor, sorteo_id).await?;
+    let sorteo = visible_sorteo(&mut conn, actor, sorteo_id, false).await?;
     let bancas = match actor.role {
         Role::Admin => None,
         _ => actor.reachable_bancas(),

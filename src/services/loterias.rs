@@ -363,8 +363,9 @@ pub struct Preview {
     pub to: DateTime<Utc>,
 }
 
-/// The cap of generated instants per call, whatever `limit` says.
-const MAX_OCCURRENCES: usize = 1000;
+/// The cap of instants generated per call before the past and `scheduledDates` filters
+/// (31 days of a draw every minute fits); `limit` then bounds what is returned.
+const MAX_OCCURRENCES: usize = 50_000;
 
 fn plan(
     row: &LoteriaRow,

@@ -213,8 +213,9 @@ pub fn sorteo_visible(actor: &Actor, s: &SorteoRef) -> bool {
 
 /// What the referenced objects tell about a rule being written.
 struct Facts {
-    /// Number length for the rule's numbers: the sorteo's, else the lotería's, else 2.
-    digits: u8,
+    /// Number length for the rule's numbers: the sorteo's, else the lotería's; `None` (no
+    /// lotería or sorteo named) accepts 2- and 3-digit numbers.
+    digits: Option<u8>,
     multiplier_name: Option<String>,
 }
 
@@ -384,14 +385,13 @@ async fn resolve_refs(
     Ok(Facts {
         digits: digits
             .and_then(|d| u8::try_from(d).ok())
-            .filter(|d| matches!(d, 2 | 3))
-            .unwrap_or(2),
+            .filter(|d| matches!(d, 2 | 3)),
         multiplier_name,
     })
 }
 
 /// The cross-field rules of a complete rule (its numbers given separately), collected.
-fn check(f: &RuleFields, numbers: &[String], digits: u8) -> Vec<ErrorDetail> {
+fn check(f: &RuleFields, numbers: &[String], digits: Option<u8>) -> Vec<ErrorDetail> {
     let mut out = Vec::new();
     let mut fail = |field: &str, code: &str, issue: &str| {
         out.push(ErrorDetail {
@@ -496,7 +496,11 @@ fn check(f: &RuleFields, numbers: &[String], digits: u8) -> Vec<ErrorDetail> {
         } else {
             "number".to_string()
         };
-        if let Err(e) = canonical(n, digits) {
+        let shape = match digits {
+            Some(d) => canonical(n, d).map(|_| ()),
+            None => canonical(n, 2).or_else(|_| canonical(n, 3)).map(|_| ()),
+        };
+        if let Err(e) = shape {
             fail(&field, "invalid_format", &e.to_string());
         } else if !seen.insert(n.as_str()) {
             fail(&field, "duplicate", "número repetido");
@@ -1294,7 +1298,7 @@ mod tests {
 
     fn codes(f: &RuleFields, numbers: &[&str], digits: u8) -> Vec<(String, String)> {
         let numbers: Vec<String> = numbers.iter().map(|s| s.to_string()).collect();
-        check(f, &numbers, digits)
+        check(f, &numbers, Some(digits))
             .into_iter()
             .map(|d| (d.field, d.code))
             .collect()

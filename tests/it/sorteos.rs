@@ -876,3 +876,89 @@ async fn isolation_and_reading_one() {
     .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn out_of_range_dates_are_400_and_deleted_draws_leave_status_lists() {
+    let w = crate::fixtures::world().await;
+    let admin = Some(w.admin.token.as_str());
+    let lot = crate::fixtures::loteria(
+        &w.app,
+        Some(w.a.banca_id),
+        "TICA",
+        serde_json::json!({ "digits": 2, "drawSchedule": { "frequency": "diario", "times": ["12:55", "16:30", "19:30"] } }),
+    )
+    .await;
+    for body in [
+        serde_json::json!({ "loteriaId": lot, "scheduledAt": "-5000-01-01T00:00" }),
+        serde_json::json!({ "loteriaId": lot, "scheduledAt": -300_000_000_000_000i64 }),
+    ] {
+        let (s, v) = crate::fixtures::call(
+            &w.app,
+            reqwest::Method::POST,
+            "/api/v1/sorteos",
+            admin,
+            Some(&body),
+        )
+        .await;
+        assert_eq!(s, 400, "{v}");
+    }
+    let (s, v) = crate::fixtures::call(
+        &w.app,
+        reqwest::Method::GET,
+        "/api/v1/sorteos?date=range&fromDate=-5000-01-01&toDate=2026-01-01",
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = crate::fixtures::call(
+        &w.app,
+        reqwest::Method::GET,
+        &format!("/api/v1/loterias/{lot}/preview_schedule?start=-5000-01-01&allowPast=true"),
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+
+    // Without `days`, a preview covers a week (3 draws a day → 21).
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
+    let (s, v) = crate::fixtures::call(
+        &w.app,
+        reqwest::Method::GET,
+        &format!("/api/v1/loterias/{lot}/preview_schedule?start={tomorrow}"),
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"].as_array().map(Vec::len), Some(21), "{v}");
+
+    // A deleted lotería takes its open sorteos along: they leave `status=OPEN` lists.
+    let open = crate::fixtures::sorteo(
+        &w.app,
+        lot,
+        chrono::Utc::now() + chrono::Duration::hours(5),
+        "OPEN",
+    )
+    .await;
+    let (s, _) = crate::fixtures::call(
+        &w.app,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/loterias/{lot}"),
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, v) = crate::fixtures::call(
+        &w.app,
+        reqwest::Method::GET,
+        "/api/v1/sorteos?status=OPEN",
+        Some(&w.a.vendedores[0].token),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(!v["data"].to_string().contains(&open.to_string()), "{v}");
+}

@@ -303,7 +303,7 @@ struct ListQuery {
 
 fn query_date(field: &str, v: Option<String>) -> Result<Option<NaiveDate>, ApiError> {
     v.map(|s| {
-        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+        crate::domain::schedule::parse_date(&s)
             .map_err(|_| query_error(field, "invalid_format", "debe ser una fecha AAAA-MM-DD"))
     })
     .transpose()

@@ -225,7 +225,8 @@ impl ScheduleQuery {
                 })
             })
             .transpose()?;
-        let days = self.days.unwrap_or(1);
+        // The existing app and system preview a week by default.
+        let days = self.days.unwrap_or(7);
         if !(1..=31).contains(&days) {
             return Err(query_error(
                 "days",

@@ -156,7 +156,7 @@ pub(crate) fn bet_type(c: &mut Checks, field: &str, v: Option<&str>) -> Option<B
 /// time zone.
 fn applies_to_date(c: &mut Checks, v: Option<&str>, tz: Tz) -> Option<NaiveDate> {
     let v = v?.trim();
-    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok().or_else(|| {
+    let date = crate::domain::schedule::parse_date(v).ok().or_else(|| {
         DateTime::parse_from_rfc3339(v)
             .ok()
             .map(|d| d.with_timezone(&tz).date_naive())

@@ -377,7 +377,7 @@ fn date(c: &mut Checks, field: &str, v: Option<Option<Value>>) -> Option<Option<
             if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
                 return None;
             }
-            NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+            crate::domain::schedule::parse_date(day).ok()
         });
         if parsed.is_none() {
             c.fail(field, "invalid_format", "debe ser una fecha AAAA-MM-DD");

@@ -231,7 +231,9 @@ impl SorteoDto {
 pub(crate) fn instant(c: &mut Checks, field: &str, v: &Value, tz: Tz) -> Option<DateTime<Utc>> {
     let got = match v {
         Value::String(s) => schedule::parse_instant(s, tz).ok(),
-        Value::Number(n) => n.as_i64().and_then(DateTime::from_timestamp_millis),
+        Value::Number(n) => n
+            .as_i64()
+            .and_then(|ms| schedule::from_epoch_millis(ms).ok()),
         _ => None,
     };
     if got.is_none() {
@@ -373,7 +375,7 @@ struct ListQuery {
 /// `YYYY-MM-DD` of a query key.
 pub(crate) fn query_date(field: &str, v: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
     v.map(|s| {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        crate::domain::schedule::parse_date(s)
             .map_err(|_| query_error(field, "invalid_date", "debe ser una fecha YYYY-MM-DD"))
     })
     .transpose()
