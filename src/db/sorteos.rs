@@ -327,6 +327,8 @@ pub struct SorteoFilter {
     /// Case-insensitive substring of the sorteo name, winning number or lotería name.
     pub search: Option<String>,
     pub is_active: Option<bool>,
+    /// Only sorteos of these loterías (a VENDEDOR's sellable loterías); `None`: any.
+    pub loteria_ids: Option<Vec<Uuid>>,
     /// `scheduled_at >= from`.
     pub from: Option<DateTime<Utc>>,
     /// `scheduled_at < to`.
@@ -340,7 +342,8 @@ const LIST_WHERE: &str = "WHERE ($1::uuid[] IS NULL OR s.banca_id = ANY($1)
       AND ($5::text IS NULL OR s.name ILIKE $5 OR s.winning_number ILIKE $5 OR l.name ILIKE $5)
       AND ($6::boolean IS NULL OR s.is_active = $6)
       AND ($7::timestamptz IS NULL OR s.scheduled_at >= $7)
-      AND ($8::timestamptz IS NULL OR s.scheduled_at < $8)";
+      AND ($8::timestamptz IS NULL OR s.scheduled_at < $8)
+      AND ($9::uuid[] IS NULL OR s.loteria_id = ANY($9))";
 
 /// One page of sorteos, latest draw first, and the total count.
 pub async fn list(
@@ -361,10 +364,11 @@ pub async fn list(
     .bind(f.is_active)
     .bind(f.from)
     .bind(f.to)
+    .bind(&f.loteria_ids)
     .fetch_one(&mut *conn)
     .await?;
     let rows = query_as(&format!(
-        "{} {LIST_WHERE} ORDER BY s.scheduled_at DESC, s.id DESC LIMIT $9 OFFSET $10",
+        "{} {LIST_WHERE} ORDER BY s.scheduled_at DESC, s.id DESC LIMIT $10 OFFSET $11",
         view_select()
     ))
     .bind(&f.bancas)
@@ -375,6 +379,7 @@ pub async fn list(
     .bind(f.is_active)
     .bind(f.from)
     .bind(f.to)
+    .bind(&f.loteria_ids)
     .bind(limit)
     .bind(offset)
     .fetch_all(conn)

@@ -581,6 +581,28 @@ pub async fn list(
     offset: i64,
 ) -> Result<(Vec<SorteoView>, i64), SorteoError> {
     let (bancas, include_global) = list_scope(actor);
+    // A VENDEDOR sees the draws of the loterías it may sell: those with an active NUMERO
+    // multiplier inside a `multiplierRange` of its USER commission policy (no policy, nothing).
+    let loteria_ids = if actor.role == crate::domain::roles::Role::Vendedor {
+        let allowed = crate::services::multipliers::allowed_multipliers_batch(
+            pool,
+            actor,
+            actor.user_id,
+            Some(crate::domain::multipliers::BetType::Numero),
+            true,
+        )
+        .await
+        .map_err(|e| match e {
+            crate::services::multipliers::MultiplierError::Database(d) => SorteoError::from(d),
+            _ => SorteoError::NotFound,
+        })?;
+        let mut ids: Vec<Uuid> = allowed.multipliers.iter().map(|m| m.loteria_id).collect();
+        ids.sort();
+        ids.dedup();
+        Some(ids)
+    } else {
+        None
+    };
     let filter = SorteoFilter {
         bancas,
         include_global,
@@ -588,6 +610,7 @@ pub async fn list(
         status: q.status,
         search: q.search,
         is_active: q.is_active,
+        loteria_ids,
         from: q.from,
         to: q.to,
     };

@@ -652,7 +652,9 @@ async fn listing_filters_tokens_and_pages() {
     let b_lot = fixtures::loteria(&w.app, Some(w.b.banca_id), "TICA", json!({})).await;
     fixtures::sorteo(&w.app, b_lot, utc(today, 18, 0), "OPEN").await;
 
-    let who = &w.a.vendedores[0];
+    // A listero sees every draw of its banca (a vendedor only its policy's loterías, tested
+    // in `vendedores_see_draws_of_loterias_their_policy_lets_them_sell`).
+    let who = &w.a.ventana_users[0];
     let (st, body) = list(&w, who, "").await;
     assert_eq!(st, StatusCode::OK, "{body}");
     assert_eq!(body["meta"]["total"], 4);
@@ -742,10 +744,16 @@ async fn listing_filters_tokens_and_pages() {
         assert_eq!(body["code"], "VALIDATION_ERROR");
     }
 
-    // Tenants: B sees its own sorteo only; ADMIN sees all.
+    // Tenants: B sees its own sorteo only (its vendedores none: they have no policy); ADMIN
+    // sees all.
     for who in w.b.logins() {
         let (_, body) = list(&w, who, "").await;
-        assert_eq!(body["meta"]["total"], 1, "{}", who.username);
+        let want = if who.role == banca::domain::roles::Role::Vendedor {
+            0
+        } else {
+            1
+        };
+        assert_eq!(body["meta"]["total"], want, "{}", who.username);
     }
     let (_, body) = list(&w, &w.admin, "").await;
     assert_eq!(body["meta"]["total"], 5);
@@ -961,4 +969,67 @@ async fn out_of_range_dates_are_400_and_deleted_draws_leave_status_lists() {
     .await;
     assert_eq!(s, 200);
     assert!(!v["data"].to_string().contains(&open.to_string()), "{v}");
+}
+
+#[tokio::test]
+async fn vendedores_see_draws_of_loterias_their_policy_lets_them_sell() {
+    use chrono::Utc;
+    use serde_json::json;
+    let w = crate::fixtures::world().await;
+    let tica =
+        crate::fixtures::loteria(&w.app, Some(w.a.banca_id), "TICA", json!({ "digits": 2 })).await;
+    let nica =
+        crate::fixtures::loteria(&w.app, Some(w.a.banca_id), "NICA", json!({ "digits": 2 })).await;
+    crate::fixtures::multiplier(&w.app, tica, "Base", 90, "NUMERO").await;
+    crate::fixtures::multiplier(&w.app, nica, "Base", 70, "NUMERO").await;
+    let in_tica = crate::fixtures::sorteo(
+        &w.app,
+        tica,
+        Utc::now() + chrono::Duration::hours(3),
+        "OPEN",
+    )
+    .await;
+    let in_nica = crate::fixtures::sorteo(
+        &w.app,
+        nica,
+        Utc::now() + chrono::Duration::hours(4),
+        "OPEN",
+    )
+    .await;
+    let seller = &w.a.vendedores[0];
+    let list = |token: String| {
+        let app = &w.app;
+        async move {
+            let (s, v) = crate::fixtures::call(
+                app,
+                reqwest::Method::GET,
+                "/api/v1/sorteos?status=OPEN",
+                Some(&token),
+                None,
+            )
+            .await;
+            assert_eq!(s, 200, "{v}");
+            v["data"].to_string()
+        }
+    };
+    // No policy: nothing to sell, nothing listed.
+    let text = list(seller.token.clone()).await;
+    assert!(!text.contains(&in_tica.to_string()) && !text.contains(&in_nica.to_string()));
+
+    let mut conn = w.db.connect().await;
+    sqlx::query("UPDATE users SET commission_policy_json = $2 WHERE id = $1")
+        .bind(seller.user_id)
+        .bind(json!({
+            "version": 1, "effectiveFrom": null, "effectiveTo": null, "defaultPercent": 0,
+            "rules": [{ "id": "r1", "loteriaId": null, "betType": "NUMERO", "multiplierRange": { "min": 80, "max": 90 }, "percent": 5 }]
+        }))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let text = list(seller.token.clone()).await;
+    assert!(text.contains(&in_tica.to_string()), "{text}");
+    assert!(!text.contains(&in_nica.to_string()), "{text}");
+    // The banca's administrator sees both.
+    let text = list(w.a.banca_user.token.clone()).await;
+    assert!(text.contains(&in_tica.to_string()) && text.contains(&in_nica.to_string()));
 }
