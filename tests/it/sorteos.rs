@@ -737,12 +737,26 @@ async fn listing_filters_tokens_and_pages() {
         "fromDate=2026-13-01",
         "loteriaId=xyz",
         "isActive=maybe",
-        "groupBy=hour",
+        "groupBy=day",
     ] {
         let (st, body) = list(&w, who, bad).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}: {body}");
         assert_eq!(body["code"], "VALIDATION_ERROR");
     }
+
+    // Grouped by local time of day: every listed draw falls in exactly one group.
+    let (st, body) = list(&w, who, "groupBy=hour").await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["meta"]["grouped"], true);
+    let groups = body["data"].as_array().unwrap();
+    let counted: u64 = groups.iter().map(|g| g["count"].as_u64().unwrap()).sum();
+    assert_eq!(counted, 4, "{body}");
+    assert!(groups
+        .iter()
+        .all(|g| g["hour24"].as_str().unwrap().len() == 5));
+    let (st, body) = list(&w, who, "groupBy=loteria-hour").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(body["data"][0]["loteriaName"].is_string(), "{body}");
 
     // Tenants: B sees its own sorteo only (its vendedores none: they have no policy); ADMIN
     // sees all.

@@ -348,7 +348,7 @@ struct SetActiveBody {
     is_active: Option<bool>,
 }
 
-/// `GET /sorteos` (strict, domain-money §1.9; `groupBy` is not served yet).
+/// `GET /sorteos` (strict, domain-money §1.9).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ListQuery {
@@ -368,8 +368,63 @@ struct ListQuery {
     from_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
     to_date: Option<String>,
+    /// `hour` or `loteria-hour`: groups of draws by local time of day (and lotería).
+    #[serde(default, deserialize_with = "de::opt_trimmed")]
+    group_by: Option<String>,
     #[serde(rename = "_")]
     _cache_buster: Option<String>,
+}
+
+/// At most this many draws are grouped by one `groupBy` request.
+const GROUP_SCAN_LIMIT: i64 = 5000;
+
+/// One group of `GET /sorteos?groupBy=…`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SorteoGroup {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    loteria_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    loteria_name: Option<String>,
+    /// `1:55 PM`.
+    hour: String,
+    /// `13:55`.
+    hour24: String,
+    /// Newest first.
+    sorteo_ids: Vec<Uuid>,
+    count: usize,
+    most_recent_sorteo_id: Uuid,
+    most_recent_date: String,
+}
+
+/// Groups draws (already newest first) by local `HH:MM`, and by lotería when `by_loteria`.
+fn group_sorteos(rows: &[SorteoView], by_loteria: bool, tz: Tz) -> Vec<SorteoGroup> {
+    let mut groups: Vec<SorteoGroup> = Vec::new();
+    for v in rows {
+        let local = v.row.scheduled_at.with_timezone(&tz);
+        let hour24 = local.format("%H:%M").to_string();
+        let key_loteria = by_loteria.then_some(v.row.loteria_id);
+        match groups
+            .iter_mut()
+            .find(|g| g.hour24 == hour24 && g.loteria_id == key_loteria)
+        {
+            Some(g) => {
+                g.sorteo_ids.push(v.row.id);
+                g.count += 1;
+            }
+            None => groups.push(SorteoGroup {
+                loteria_id: key_loteria,
+                loteria_name: by_loteria.then(|| v.loteria_name.clone()),
+                hour: local.format("%-I:%M %p").to_string(),
+                hour24,
+                sorteo_ids: vec![v.row.id],
+                count: 1,
+                most_recent_sorteo_id: v.row.id,
+                most_recent_date: local.to_rfc3339(),
+            }),
+        }
+    }
+    groups
 }
 
 /// `YYYY-MM-DD` of a query key.
@@ -569,10 +624,32 @@ async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
     AppQuery(q): AppQuery<ListQuery>,
-) -> Result<ApiResponse<Vec<SorteoDto>>, ApiError> {
+) -> Result<ApiResponse<Value>, ApiError> {
     let tz = state.config.business_timezone;
     let page = Page::new(q.page, q.page_size, 10, 100)?;
     let filters = q.filters(tz)?;
+    if let Some(group_by) = q.group_by.as_deref() {
+        let by_loteria = match group_by {
+            "hour" => false,
+            "loteria-hour" => true,
+            _ => {
+                return Err(query_error(
+                    "groupBy",
+                    "invalid_enum",
+                    "debe ser hour o loteria-hour",
+                ))
+            }
+        };
+        let (rows, _) =
+            sorteos::list(state.pools.primary(), &actor, filters, GROUP_SCAN_LIMIT, 0).await?;
+        let groups = group_sorteos(&rows, by_loteria, tz);
+        let total = groups.len();
+        return Ok(
+            ApiResponse::ok(serde_json::to_value(groups).unwrap_or_default()).with_meta(
+                serde_json::json!({ "grouped": true, "groupBy": group_by, "total": total }),
+            ),
+        );
+    }
     let (rows, total) = sorteos::list(
         state.pools.primary(),
         &actor,
@@ -581,10 +658,8 @@ async fn list(
         page.offset(),
     )
     .await?;
-    Ok(
-        ApiResponse::ok(rows.into_iter().map(|v| SorteoDto::new(v, tz)).collect())
-            .with_meta(page.meta(total)),
-    )
+    let dtos: Vec<SorteoDto> = rows.into_iter().map(|v| SorteoDto::new(v, tz)).collect();
+    Ok(ApiResponse::ok(serde_json::to_value(dtos).unwrap_or_default()).with_meta(page.meta(total)))
 }
 
 async fn one(
