@@ -1,6 +1,15 @@
 //! Field checks for request bodies: collect every problem, answer one 400 with `details`.
 
+use serde_json::Value;
+
 use crate::http::error::{ApiError, ErrorDetail};
+
+/// A Bluetooth MAC address: `AA:BB:CC:DD:EE:FF` or 8 hex digits (the printers' short form).
+fn is_mac(v: &str) -> bool {
+    let hex = |s: &str| s.chars().all(|c| c.is_ascii_hexdigit());
+    let parts: Vec<&str> = v.split(':').collect();
+    (parts.len() == 6 && parts.iter().all(|p| p.len() == 2 && hex(p))) || (v.len() == 8 && hex(v))
+}
 
 /// Collects field problems; `finish` turns them into a 400 `VALIDATION_ERROR`.
 #[derive(Default)]
@@ -107,6 +116,114 @@ impl Checks {
                 self.fail(field, "too_small", "no puede ser negativo");
             } else if v.scale() > 2 && v.round_dp(2) != v {
                 self.fail(field, "invalid_precision", "admite como máximo 2 decimales");
+            }
+        }
+    }
+
+    /// An optional JSON text of at most `max` characters (`null` allowed).
+    fn json_text(&mut self, field: &str, v: Option<&Value>, max: usize) {
+        match v {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) => self.text(field, s, 0, max),
+            Some(_) => self.fail(field, "invalid_type", "debe ser texto o null"),
+        }
+    }
+
+    fn unknown_keys(&mut self, field: &str, obj: &serde_json::Map<String, Value>, known: &[&str]) {
+        let extra: Vec<&str> = obj
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !known.contains(k))
+            .collect();
+        if !extra.is_empty() {
+            self.fail(
+                field,
+                "unrecognized_keys",
+                format!("Claves no permitidas: {}", extra.join(", ")),
+            );
+        }
+    }
+
+    /// The `settings` object of users and ventanas: `{print?{name ≤100, phone ≤32, width 58|88,
+    /// footer ≤200, barcode, bluetoothMacAddress}, theme? light|dark, system?{}}` (`system`
+    /// only where `allow_system`); every leaf may be `null` (it removes the key on update).
+    pub fn settings(&mut self, v: &Value, allow_system: bool) {
+        let Some(obj) = v.as_object() else {
+            self.fail("settings", "invalid_type", "debe ser un objeto o null");
+            return;
+        };
+        let top: &[&str] = if allow_system {
+            &["print", "theme", "system"]
+        } else {
+            &["print", "theme"]
+        };
+        self.unknown_keys("settings", obj, top);
+        match obj.get("print") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(p)) => {
+                self.unknown_keys(
+                    "settings.print",
+                    p,
+                    &[
+                        "name",
+                        "phone",
+                        "width",
+                        "footer",
+                        "barcode",
+                        "bluetoothMacAddress",
+                    ],
+                );
+                self.json_text("settings.print.name", p.get("name"), 100);
+                self.json_text("settings.print.phone", p.get("phone"), 32);
+                self.json_text("settings.print.footer", p.get("footer"), 200);
+                match p.get("width") {
+                    None | Some(Value::Null) => {}
+                    Some(w) if w.as_i64() == Some(58) || w.as_i64() == Some(88) => {}
+                    Some(_) => {
+                        self.fail("settings.print.width", "invalid_value", "debe ser 58 u 88")
+                    }
+                }
+                match p.get("barcode") {
+                    None | Some(Value::Null) | Some(Value::Bool(_)) => {}
+                    Some(_) => self.fail(
+                        "settings.print.barcode",
+                        "invalid_type",
+                        "debe ser true, false o null",
+                    ),
+                }
+                match p.get("bluetoothMacAddress") {
+                    None | Some(Value::Null) => {}
+                    Some(Value::String(s)) if s.trim().is_empty() || is_mac(s.trim()) => {}
+                    Some(_) => self.fail(
+                        "settings.print.bluetoothMacAddress",
+                        "invalid_format",
+                        "Formato inválido. Usa AA:BB:CC:DD:EE:FF o AABBCCDD",
+                    ),
+                }
+            }
+            Some(_) => self.fail(
+                "settings.print",
+                "invalid_type",
+                "debe ser un objeto o null",
+            ),
+        }
+        match obj.get("theme") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(t)) if t == "light" || t == "dark" => {}
+            Some(_) => self.fail(
+                "settings.theme",
+                "invalid_enum_value",
+                "debe ser light, dark o null",
+            ),
+        }
+        if allow_system {
+            match obj.get("system") {
+                None | Some(Value::Null) | Some(Value::Object(_)) => {}
+                Some(_) => self.fail(
+                    "settings.system",
+                    "invalid_type",
+                    "debe ser un objeto o null",
+                ),
             }
         }
     }

@@ -150,110 +150,6 @@ pub(crate) fn check_phone(c: &mut Checks, v: Option<&str>) {
     }
 }
 
-fn mac_ok(v: &str) -> bool {
-    let hex = |s: &str| s.chars().all(|c| c.is_ascii_hexdigit());
-    let parts: Vec<&str> = v.split(':').collect();
-    (parts.len() == 6 && parts.iter().all(|p| p.len() == 2 && hex(p))) || (v.len() == 8 && hex(v))
-}
-
-fn opt_string_max(c: &mut Checks, field: &str, v: Option<&Value>, max: usize) {
-    match v {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) => c.text(field, s, 0, max),
-        Some(_) => c.fail(field, "invalid_type", "debe ser texto o null"),
-    }
-}
-
-fn unknown_keys(c: &mut Checks, field: &str, obj: &serde_json::Map<String, Value>, known: &[&str]) {
-    let extra: Vec<&str> = obj
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !known.contains(k))
-        .collect();
-    if !extra.is_empty() {
-        c.fail(
-            field,
-            "unrecognized_keys",
-            format!("Claves no permitidas: {}", extra.join(", ")),
-        );
-    }
-}
-
-/// `settings`: `{print?{name,phone,width 58|88,footer ≤200,barcode,bluetoothMacAddress},
-/// theme? light|dark, system?{}}`; any leaf may be `null` (it removes the key).
-fn check_settings(c: &mut Checks, v: &Value) {
-    let Some(obj) = v.as_object() else {
-        c.fail("settings", "invalid_type", "debe ser un objeto o null");
-        return;
-    };
-    unknown_keys(c, "settings", obj, &["print", "theme", "system"]);
-    match obj.get("print") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(p)) => {
-            unknown_keys(
-                c,
-                "settings.print",
-                p,
-                &[
-                    "name",
-                    "phone",
-                    "width",
-                    "footer",
-                    "barcode",
-                    "bluetoothMacAddress",
-                ],
-            );
-            opt_string_max(c, "settings.print.name", p.get("name"), 100);
-            opt_string_max(c, "settings.print.phone", p.get("phone"), 32);
-            opt_string_max(c, "settings.print.footer", p.get("footer"), 200);
-            match p.get("width") {
-                None | Some(Value::Null) => {}
-                Some(w) if w.as_i64() == Some(58) || w.as_i64() == Some(88) => {}
-                Some(_) => c.fail("settings.print.width", "invalid_value", "debe ser 58 u 88"),
-            }
-            match p.get("barcode") {
-                None | Some(Value::Null) | Some(Value::Bool(_)) => {}
-                Some(_) => c.fail(
-                    "settings.print.barcode",
-                    "invalid_type",
-                    "debe ser true, false o null",
-                ),
-            }
-            match p.get("bluetoothMacAddress") {
-                None | Some(Value::Null) => {}
-                Some(Value::String(s)) if s.trim().is_empty() || mac_ok(s.trim()) => {}
-                Some(_) => c.fail(
-                    "settings.print.bluetoothMacAddress",
-                    "invalid_format",
-                    "Formato inválido. Usa AA:BB:CC:DD:EE:FF o AABBCCDD",
-                ),
-            }
-        }
-        Some(_) => c.fail(
-            "settings.print",
-            "invalid_type",
-            "debe ser un objeto o null",
-        ),
-    }
-    match obj.get("theme") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(t)) if t == "light" || t == "dark" => {}
-        Some(_) => c.fail(
-            "settings.theme",
-            "invalid_enum_value",
-            "debe ser light, dark o null",
-        ),
-    }
-    match obj.get("system") {
-        None | Some(Value::Null) | Some(Value::Object(_)) => {}
-        Some(_) => c.fail(
-            "settings.system",
-            "invalid_type",
-            "debe ser un objeto o null",
-        ),
-    }
-}
-
 fn to_i32(v: Option<i64>) -> Option<i32> {
     v.and_then(|n| i32::try_from(n).ok())
 }
@@ -438,7 +334,7 @@ fn check_changes(c: &mut Checks, body: UpdateUserBody) -> UserChanges {
         c.fail("isActive", "invalid_type", "isActive no puede ser null");
     }
     if let Some(Some(s)) = &body.settings {
-        check_settings(c, s);
+        c.settings(s, true);
     }
     UserChanges {
         name: body.name.map(|n| n.trim().to_string()),
@@ -805,15 +701,15 @@ mod tests {
     #[test]
     fn settings_shape() {
         let mut c = Checks::new();
-        check_settings(
-            &mut c,
+        c.settings(
             &json!({"print": {"width": 58, "footer": "gracias", "bluetoothMacAddress": "AA:BB:CC:DD:EE:FF"}, "theme": "dark"}),
+            true,
         );
         assert!(c.finish().is_ok());
         let mut c = Checks::new();
-        check_settings(
-            &mut c,
+        c.settings(
             &json!({"print": {"width": 60, "color": 1}, "theme": "blue", "x": 1}),
+            true,
         );
         assert_eq!(c.finish().unwrap_err().details.len(), 4);
     }

@@ -162,111 +162,6 @@ fn margin_max() -> Decimal {
     Decimal::new(9_999_999_999, 4)
 }
 
-fn is_mac(s: &str) -> bool {
-    let hex = |p: &str| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit());
-    let parts: Vec<&str> = s.split(':').collect();
-    (parts.len() == 6 && parts.iter().all(|p| hex(p)))
-        || (s.len() == 8 && s.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-fn opt_string(c: &mut Checks, field: &str, v: Option<&Value>, max: usize) {
-    match v {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) => c.opt_text(field, Some(s), 0, max),
-        Some(_) => c.fail(field, "invalid_type", "debe ser un texto o null"),
-    }
-}
-
-/// `settings`: `{print?: {name?, phone?, width? 58|88, footer?, barcode?, bluetoothMacAddress?},
-/// theme?: light|dark}`, every leaf nullable (a `null` deletes the key on update), no other
-/// keys.
-fn check_settings(c: &mut Checks, v: &Value) {
-    let Some(obj) = v.as_object() else {
-        c.fail("settings", "invalid_type", "debe ser un objeto o null");
-        return;
-    };
-    let unknown = |obj: &serde_json::Map<String, Value>, allowed: &[&str]| -> Vec<String> {
-        obj.keys()
-            .filter(|k| !allowed.contains(&k.as_str()))
-            .cloned()
-            .collect()
-    };
-    let extra = unknown(obj, &["print", "theme"]);
-    if !extra.is_empty() {
-        c.fail(
-            "settings",
-            "unrecognized_keys",
-            format!("Claves no permitidas: {}", extra.join(", ")),
-        );
-    }
-    match obj.get("theme") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(t)) if t == "light" || t == "dark" => {}
-        Some(_) => c.fail(
-            "settings.theme",
-            "invalid_enum_value",
-            "debe ser light o dark",
-        ),
-    }
-    match obj.get("print") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(p)) => {
-            let extra = unknown(
-                p,
-                &[
-                    "name",
-                    "phone",
-                    "width",
-                    "footer",
-                    "barcode",
-                    "bluetoothMacAddress",
-                ],
-            );
-            if !extra.is_empty() {
-                c.fail(
-                    "settings.print",
-                    "unrecognized_keys",
-                    format!("Claves no permitidas: {}", extra.join(", ")),
-                );
-            }
-            opt_string(c, "settings.print.name", p.get("name"), 100);
-            opt_string(c, "settings.print.phone", p.get("phone"), 32);
-            opt_string(c, "settings.print.footer", p.get("footer"), 200);
-            match p.get("width") {
-                None | Some(Value::Null) => {}
-                Some(w) if w.as_u64() == Some(58) || w.as_u64() == Some(88) => {}
-                Some(_) => c.fail(
-                    "settings.print.width",
-                    "invalid_enum_value",
-                    "debe ser 58 u 88",
-                ),
-            }
-            match p.get("barcode") {
-                None | Some(Value::Null) | Some(Value::Bool(_)) => {}
-                Some(_) => c.fail(
-                    "settings.print.barcode",
-                    "invalid_type",
-                    "debe ser true, false o null",
-                ),
-            }
-            match p.get("bluetoothMacAddress") {
-                None | Some(Value::Null) => {}
-                Some(Value::String(s)) if s.trim().is_empty() || is_mac(s.trim()) => {}
-                Some(_) => c.fail(
-                    "settings.print.bluetoothMacAddress",
-                    "invalid_format",
-                    "Formato inválido. Usa AA:BB:CC:DD:EE:FF o AABBCCDD",
-                ),
-            }
-        }
-        Some(_) => c.fail(
-            "settings.print",
-            "invalid_type",
-            "debe ser un objeto o null",
-        ),
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Bodies.
 
@@ -312,7 +207,7 @@ impl CreateBody {
             4,
         );
         if let Some(s) = &self.settings {
-            check_settings(&mut c, s);
+            c.settings(s, false);
         }
         match &username {
             Some(u) => check_username(&mut c, u),
@@ -385,7 +280,7 @@ impl UpdateBody {
             4,
         );
         if let Some(Some(s)) = &self.settings {
-            check_settings(&mut c, s);
+            c.settings(s, false);
         }
         if let Some(u) = &username {
             check_username(&mut c, u);
