@@ -298,3 +298,27 @@ pub async fn multiplier(
     .await
     .unwrap()
 }
+
+/// How many users exist (to prove a refused request wrote nothing).
+pub async fn count_users(w: &World) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&mut w.db.connect().await)
+        .await
+        .unwrap()
+}
+
+/// The whole stored row of a user (hash included), to prove a refused request changed nothing.
+pub async fn user_snapshot(w: &World, id: Uuid) -> String {
+    sqlx::query_scalar("SELECT row_to_json(u)::text FROM users u WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut w.db.connect().await)
+        .await
+        .unwrap()
+}
+
+/// Asserts the token's session was closed.
+pub async fn assert_revoked(w: &World, token: &str) {
+    let (s, v) = call(&w.app, Method::GET, "/api/v1/auth/me", Some(token), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(v["code"], "SESSION_REVOKED", "{v}");
+}

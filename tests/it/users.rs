@@ -13,22 +13,6 @@ async fn db(w: &World) -> PgConnection {
     w.db.connect().await
 }
 
-async fn count_users(w: &World) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&mut db(w).await)
-        .await
-        .unwrap()
-}
-
-/// The whole stored row of a user (hash included), to prove a refused request changed nothing.
-async fn snapshot(w: &World, id: Uuid) -> String {
-    sqlx::query_scalar("SELECT row_to_json(u)::text FROM users u WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut db(w).await)
-        .await
-        .unwrap()
-}
-
 async fn password_hash(w: &World, id: Uuid) -> String {
     sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(id)
@@ -68,13 +52,6 @@ fn new_user(username: &str, role: &str, ventana: Option<Uuid>) -> Value {
         "role": role,
         "ventanaId": ventana,
     })
-}
-
-/// Asserts the session of `token` is closed: `GET /auth/me` answers 401 SESSION_REVOKED.
-async fn assert_revoked(w: &World, token: &str) {
-    let (s, v) = call(&w.app, Method::GET, "/api/v1/auth/me", Some(token), None).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
-    assert_eq!(v["code"], "SESSION_REVOKED", "{v}");
 }
 
 #[tokio::test]
@@ -171,7 +148,7 @@ async fn admin_creates_reads_updates_deactivates_and_restores() {
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["isActive"], false);
-    assert_revoked(&w, &token).await;
+    fixtures::assert_revoked(&w, &token).await;
     assert_eq!(open_sessions(&w, id).await, 0);
     let (reason,): (Option<String>,) =
         sqlx::query_as("SELECT deleted_reason FROM users WHERE id = $1")
@@ -249,20 +226,20 @@ async fn admin_creates_banca_users_with_their_links() {
     assert_eq!(links[1]["isDefault"], false);
 
     // An unknown banca is a 404 and nothing is written.
-    let before = count_users(&w).await;
+    let before = fixtures::count_users(&w).await;
     let mut bad = body.clone();
     bad["username"] = json!("otra.duena");
     bad["bancaIds"] = json!([Uuid::new_v4()]);
     let (s, _) = call(&w.app, Method::POST, "/api/v1/users", Some(t), Some(&bad)).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert_eq!(count_users(&w).await, before);
+    assert_eq!(fixtures::count_users(&w).await, before);
 }
 
 #[tokio::test]
 async fn banca_users_manage_only_ventanas_and_vendedores_of_their_bancas() {
     let w = fixtures::world().await;
     let t = &w.a.banca_user.token;
-    let before = count_users(&w).await;
+    let before = fixtures::count_users(&w).await;
 
     let (s, v) = call(
         &w.app,
@@ -308,7 +285,7 @@ async fn banca_users_manage_only_ventanas_and_vendedores_of_their_bancas() {
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["details"][0]["field"], "ventanaId");
-    assert_eq!(count_users(&w).await, before + 1);
+    assert_eq!(fixtures::count_users(&w).await, before + 1);
 
     // The list shows A's users only; asking for banca B is refused.
     let (s, v) = call(
@@ -348,7 +325,7 @@ async fn banca_users_manage_only_ventanas_and_vendedores_of_their_bancas() {
     assert_eq!(v["data"]["maxSessionsPerVendedor"], 2);
     let (s, _) = call(&w.app, Method::DELETE, &path, Some(t), None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_revoked(&w, &w.a.vendedores[0].token).await;
+    fixtures::assert_revoked(&w, &w.a.vendedores[0].token).await;
     let (s, _) = call(
         &w.app,
         Method::PATCH,
@@ -371,7 +348,7 @@ async fn banca_users_manage_only_ventanas_and_vendedores_of_their_bancas() {
 
     // Tenant B's users: not found for every route, and unchanged.
     let target = w.b.vendedores[0].user_id;
-    let snap = snapshot(&w, target).await;
+    let snap = fixtures::user_snapshot(&w, target).await;
     let path = format!("/api/v1/users/{target}");
     for (m, p, b) in [
         (Method::GET, path.clone(), None),
@@ -386,7 +363,7 @@ async fn banca_users_manage_only_ventanas_and_vendedores_of_their_bancas() {
         let (s, v) = call(&w.app, m.clone(), &p, Some(t), b.as_ref()).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{m} {p}: {v}");
     }
-    assert_eq!(snapshot(&w, target).await, snap);
+    assert_eq!(fixtures::user_snapshot(&w, target).await, snap);
     assert_eq!(open_sessions(&w, target).await, 1);
 }
 
@@ -395,7 +372,7 @@ async fn ventana_users_create_only_vendedores_of_their_own_ventana() {
     let w = fixtures::world().await;
     let me = &w.a.ventana_users[0];
     let t = &me.token;
-    let before = count_users(&w).await;
+    let before = fixtures::count_users(&w).await;
 
     let body =
         json!({"name": "Nuevo Vendedor", "username": "nuevo.vend", "password": "segura-123"});
@@ -427,7 +404,7 @@ async fn ventana_users_create_only_vendedores_of_their_own_ventana() {
             "{field}: {v}"
         );
     }
-    assert_eq!(count_users(&w).await, before + 2);
+    assert_eq!(fixtures::count_users(&w).await, before + 2);
 
     // The list: itself and its vendedores (active by default), nothing of the other ventana.
     let (s, v) = call(
@@ -488,7 +465,7 @@ async fn ventana_users_create_only_vendedores_of_their_own_ventana() {
 
     // Vendedores of the other ventana and of tenant B are out of reach.
     for target in [w.a.vendedores[1].user_id, w.b.vendedores[0].user_id] {
-        let snap = snapshot(&w, target).await;
+        let snap = fixtures::user_snapshot(&w, target).await;
         let p = format!("/api/v1/users/{target}");
         for (m, b) in [
             (Method::GET, None),
@@ -498,7 +475,7 @@ async fn ventana_users_create_only_vendedores_of_their_own_ventana() {
             let (s, v) = call(&w.app, m.clone(), &p, Some(t), b.as_ref()).await;
             assert_eq!(s, StatusCode::NOT_FOUND, "{m} {p}: {v}");
         }
-        assert_eq!(snapshot(&w, target).await, snap);
+        assert_eq!(fixtures::user_snapshot(&w, target).await, snap);
     }
 }
 
@@ -570,7 +547,7 @@ async fn role_changes_follow_the_rules() {
         activity_count(&w, "USER_ROLE_CHANGE", target.user_id).await,
         1
     );
-    assert_revoked(&w, &target.token).await;
+    fixtures::assert_revoked(&w, &target.token).await;
 
     // → ADMIN drops the ventana; back to VENDEDOR needs one.
     let (s, v) = call(
@@ -671,7 +648,7 @@ async fn deactivation_and_moves_close_the_sessions() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_revoked(&w, &v0.token).await;
+    fixtures::assert_revoked(&w, &v0.token).await;
 
     // Moving to a ventana of another banca: new banca, policy cleared, sessions closed.
     let v1 = &w.a.vendedores[1];
@@ -690,7 +667,7 @@ async fn deactivation_and_moves_close_the_sessions() {
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["bancaId"], json!(w.b.banca_id));
-    assert_revoked(&w, &v1.token).await;
+    fixtures::assert_revoked(&w, &v1.token).await;
     let policy: Option<Value> =
         sqlx::query_scalar("SELECT commission_policy_json FROM users WHERE id = $1")
             .bind(v1.user_id)
@@ -710,7 +687,7 @@ async fn deactivation_and_moves_close_the_sessions() {
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    assert_revoked(&w, &v2.token).await;
+    fixtures::assert_revoked(&w, &v2.token).await;
 }
 
 #[tokio::test]
@@ -718,7 +695,7 @@ async fn patch_auth_me_updates_the_profile_and_refuses_admin_fields() {
     let w = fixtures::world().await;
     let me = &w.a.vendedores[0];
     let t = &me.token;
-    let snap = snapshot(&w, me.user_id).await;
+    let snap = fixtures::user_snapshot(&w, me.user_id).await;
     for (field, value) in [
         ("role", json!("ADMIN")),
         ("ventanaId", json!(w.a.ventanas[1])),
@@ -741,7 +718,7 @@ async fn patch_auth_me_updates_the_profile_and_refuses_admin_fields() {
             format!("No puedes modificar el campo {field}. Contacta a un administrador.")
         );
     }
-    assert_eq!(snapshot(&w, me.user_id).await, snap);
+    assert_eq!(fixtures::user_snapshot(&w, me.user_id).await, snap);
 
     let body = json!({"name": "Nombre Propio", "email": "yo@example.com",
                       "settings": {"print": {"footer": "Gracias", "barcode": false}}});
@@ -812,7 +789,7 @@ async fn register_requires_an_authorized_caller_and_never_makes_admins() {
     let w = fixtures::world().await;
     let body = json!({"username": "registro.1", "name": "Registro", "password": "segura-123",
                       "role": "VENDEDOR", "ventanaId": w.a.ventanas[0]});
-    let before = count_users(&w).await;
+    let before = fixtures::count_users(&w).await;
     let (s, v) = call(
         &w.app,
         Method::POST,
@@ -854,7 +831,7 @@ async fn register_requires_an_authorized_caller_and_never_makes_admins() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert_eq!(count_users(&w).await, before);
+    assert_eq!(fixtures::count_users(&w).await, before);
 
     let (s, v) = call(
         &w.app,
@@ -887,8 +864,8 @@ async fn bad_input_on_every_write_is_a_400_that_writes_nothing() {
     let t = &w.admin.token;
     let target = w.a.vendedores[0].user_id;
     let path = format!("/api/v1/users/{target}");
-    let users_before = count_users(&w).await;
-    let snap = snapshot(&w, target).await;
+    let users_before = fixtures::count_users(&w).await;
+    let snap = fixtures::user_snapshot(&w, target).await;
     let ok = new_user("valido", "VENDEDOR", Some(w.a.ventanas[0]));
     let with = |k: &str, v: Value| {
         let mut b = ok.clone();
@@ -1018,8 +995,8 @@ async fn bad_input_on_every_write_is_a_400_that_writes_nothing() {
         assert_eq!(s, StatusCode::BAD_REQUEST, "{p}: {v}");
     }
 
-    assert_eq!(count_users(&w).await, users_before);
-    assert_eq!(snapshot(&w, target).await, snap);
+    assert_eq!(fixtures::count_users(&w).await, users_before);
+    assert_eq!(fixtures::user_snapshot(&w, target).await, snap);
     let logged: i64 =
         sqlx::query_scalar("SELECT count(*) FROM activity_logs WHERE action LIKE 'USER_%'")
             .fetch_one(&mut db(&w).await)
@@ -1078,7 +1055,7 @@ async fn vendor_limit_seats_are_enforced() {
         .execute(&mut db(&w).await)
         .await
         .unwrap();
-    let before = count_users(&w).await;
+    let before = fixtures::count_users(&w).await;
     let (s, v) = call(
         &w.app,
         Method::POST,
@@ -1089,7 +1066,7 @@ async fn vendor_limit_seats_are_enforced() {
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(v["code"], "QUOTA_EXCEEDED");
-    assert_eq!(count_users(&w).await, before);
+    assert_eq!(fixtures::count_users(&w).await, before);
     // A freed seat can be used.
     let (s, _) = call(
         &w.app,
@@ -1361,7 +1338,7 @@ async fn commission_policy_reads_and_writes_are_scoped() {
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Other tenants and other ventanas do not see it.
-    let snap = snapshot(&w, vend.user_id).await;
+    let snap = fixtures::user_snapshot(&w, vend.user_id).await;
     for t in [
         &w.b.banca_user.token,
         &w.b.ventana_users[0].token,
@@ -1373,7 +1350,7 @@ async fn commission_policy_reads_and_writes_are_scoped() {
             assert_eq!(s, StatusCode::NOT_FOUND, "{m}: {v}");
         }
     }
-    assert_eq!(snapshot(&w, vend.user_id).await, snap);
+    assert_eq!(fixtures::user_snapshot(&w, vend.user_id).await, snap);
     // Invalid policies are 400 with the field path; null clears.
     let bad = json!({"commissionPolicyJson": {"version": 1, "defaultPercent": 150, "rules": []}});
     let (s, v) = call(&w.app, Method::PUT, &path, Some(&w.admin.token), Some(&bad)).await;
@@ -1400,7 +1377,7 @@ async fn no_role_of_tenant_a_reaches_a_user_of_tenant_b() {
     let targets: Vec<Uuid> = w.b.logins().iter().map(|l| l.user_id).collect();
     let mut snaps = Vec::new();
     for id in &targets {
-        snaps.push(snapshot(&w, *id).await);
+        snaps.push(fixtures::user_snapshot(&w, *id).await);
     }
     for login in w.a.logins() {
         let t = &login.token;
@@ -1460,7 +1437,7 @@ async fn no_role_of_tenant_a_reaches_a_user_of_tenant_b() {
         }
     }
     for (id, snap) in targets.iter().zip(&snaps) {
-        assert_eq!(&snapshot(&w, *id).await, snap);
+        assert_eq!(&fixtures::user_snapshot(&w, *id).await, snap);
         assert_eq!(open_sessions(&w, *id).await, 1);
     }
 }

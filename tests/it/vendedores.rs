@@ -12,27 +12,6 @@ async fn db(w: &World) -> PgConnection {
     w.db.connect().await
 }
 
-async fn count_users(w: &World) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&mut db(w).await)
-        .await
-        .unwrap()
-}
-
-async fn snapshot(w: &World, id: Uuid) -> String {
-    sqlx::query_scalar("SELECT row_to_json(u)::text FROM users u WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut db(w).await)
-        .await
-        .unwrap()
-}
-
-async fn assert_revoked(w: &World, token: &str) {
-    let (s, v) = call(&w.app, Method::GET, "/api/v1/auth/me", Some(token), None).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
-    assert_eq!(v["code"], "SESSION_REVOKED", "{v}");
-}
-
 fn ids(v: &Value) -> Vec<Uuid> {
     v["data"]
         .as_array()
@@ -141,7 +120,7 @@ async fn admin_manages_vendedores() {
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["ventanaId"], json!(w.a.ventanas[1]));
-    assert_revoked(&w, &vend.token).await;
+    fixtures::assert_revoked(&w, &vend.token).await;
     let policy: Option<Value> =
         sqlx::query_scalar("SELECT commission_policy_json FROM users WHERE id = $1")
             .bind(vend.user_id)
@@ -186,7 +165,7 @@ async fn admin_manages_vendedores() {
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["isActive"], false);
-    assert_revoked(&w, &other.token).await;
+    fixtures::assert_revoked(&w, &other.token).await;
     let (s, v) = call(
         &w.app,
         Method::PATCH,
@@ -223,7 +202,7 @@ async fn admin_manages_vendedores() {
 async fn banca_users_manage_the_vendedores_of_their_bancas() {
     let w = fixtures::world().await;
     let t = &w.a.banca_user.token;
-    let before = count_users(&w).await;
+    let before = fixtures::count_users(&w).await;
     let (s, v) = call(
         &w.app,
         Method::POST,
@@ -242,7 +221,7 @@ async fn banca_users_manage_the_vendedores_of_their_bancas() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
-    assert_eq!(count_users(&w).await, before + 1);
+    assert_eq!(fixtures::count_users(&w).await, before + 1);
 
     let (s, v) = call(
         &w.app,
@@ -270,10 +249,10 @@ async fn banca_users_manage_the_vendedores_of_their_bancas() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_revoked(&w, &w.a.vendedores[0].token).await;
+    fixtures::assert_revoked(&w, &w.a.vendedores[0].token).await;
 
     // Moving a vendedor to another tenant's ventana: not found.
-    let snap = snapshot(&w, w.a.vendedores[1].user_id).await;
+    let snap = fixtures::user_snapshot(&w, w.a.vendedores[1].user_id).await;
     let (s, _) = call(
         &w.app,
         Method::PATCH,
@@ -283,7 +262,10 @@ async fn banca_users_manage_the_vendedores_of_their_bancas() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert_eq!(snapshot(&w, w.a.vendedores[1].user_id).await, snap);
+    assert_eq!(
+        fixtures::user_snapshot(&w, w.a.vendedores[1].user_id).await,
+        snap
+    );
 }
 
 #[tokio::test]
@@ -320,7 +302,7 @@ async fn ventanas_read_their_own_vendedores_and_write_none() {
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
-    let before = count_users(&w).await;
+    let before = fixtures::count_users(&w).await;
     let own = format!("/api/v1/vendedores/{}", w.a.vendedores[0].user_id);
     for (m, p, b) in [
         (
@@ -335,7 +317,7 @@ async fn ventanas_read_their_own_vendedores_and_write_none() {
         let (s, v) = call(&w.app, m.clone(), &p, Some(t), b.as_ref()).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{m} {p}: {v}");
     }
-    assert_eq!(count_users(&w).await, before);
+    assert_eq!(fixtures::count_users(&w).await, before);
 
     // Vendedores are refused entirely.
     let vt = &w.a.vendedores[0].token;
@@ -349,7 +331,7 @@ async fn ventanas_read_their_own_vendedores_and_write_none() {
 async fn bad_vendedor_input_is_a_400_that_writes_nothing() {
     let w = fixtures::world().await;
     let t = &w.admin.token;
-    let before = count_users(&w).await;
+    let before = fixtures::count_users(&w).await;
     let ok = new_vendedor(w.a.ventanas[0], "vend.ok", "OK-1");
     let with = |k: &str, v: Value| {
         let mut b = ok.clone();
@@ -389,11 +371,11 @@ async fn bad_vendedor_input_is_a_400_that_writes_nothing() {
             "{v}"
         );
     }
-    assert_eq!(count_users(&w).await, before);
+    assert_eq!(fixtures::count_users(&w).await, before);
 
     let target = w.a.vendedores[0].user_id;
     let path = format!("/api/v1/vendedores/{target}");
-    let snap = snapshot(&w, target).await;
+    let snap = fixtures::user_snapshot(&w, target).await;
     for body in [
         json!({"username": "nuevo.nombre"}),
         json!({"code": "C-9"}),
@@ -435,7 +417,7 @@ async fn bad_vendedor_input_is_a_400_that_writes_nothing() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(snapshot(&w, target).await, snap);
+    assert_eq!(fixtures::user_snapshot(&w, target).await, snap);
 }
 
 #[tokio::test]
@@ -444,7 +426,7 @@ async fn no_role_of_tenant_a_reaches_a_vendedor_of_tenant_b() {
     let targets: Vec<Uuid> = w.b.vendedores.iter().map(|l| l.user_id).collect();
     let mut snaps = Vec::new();
     for id in &targets {
-        snaps.push(snapshot(&w, *id).await);
+        snaps.push(fixtures::user_snapshot(&w, *id).await);
     }
     for login in w.a.logins() {
         let t = &login.token;
@@ -480,6 +462,6 @@ async fn no_role_of_tenant_a_reaches_a_vendedor_of_tenant_b() {
         }
     }
     for (id, snap) in targets.iter().zip(&snaps) {
-        assert_eq!(&snapshot(&w, *id).await, snap);
+        assert_eq!(&fixtures::user_snapshot(&w, *id).await, snap);
     }
 }
