@@ -141,6 +141,18 @@ async fn check_taken(
 
 /// Loads a user the caller may change: 404 when out of sight, 403 when visible but not
 /// manageable (a BANCA user looking at another BANCA user).
+/// Locks the user row for the rest of the transaction, then checks the caller may manage it.
+async fn locked_manageable(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<UserRow, UserError> {
+    if !db::users::lock_user(conn, id).await? {
+        return Err(UserError::NotFound("Usuario no encontrado"));
+    }
+    manageable(conn, actor, id).await
+}
+
 async fn manageable(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -1099,10 +1111,7 @@ pub async fn add_banca_link(
         return Err(forbidden("No tienes permisos para realizar esta acción"));
     }
     let mut tx = pool.begin().await?;
-    if !db::users::lock_user(&mut tx, user_id).await? {
-        return Err(UserError::NotFound("Usuario no encontrado"));
-    }
-    let row = manageable(&mut tx, actor, user_id).await?;
+    let row = locked_manageable(&mut tx, actor, user_id).await?;
     if row.role != Role::Banca {
         return Err(UserError::BadRequest(
             "INVALID_ROLE",
@@ -1151,10 +1160,7 @@ pub async fn set_default_banca(
         return Err(forbidden("No tienes permisos para realizar esta acción"));
     }
     let mut tx = pool.begin().await?;
-    if !db::users::lock_user(&mut tx, user_id).await? {
-        return Err(UserError::NotFound("Usuario no encontrado"));
-    }
-    let row = manageable(&mut tx, actor, user_id).await?;
+    let row = locked_manageable(&mut tx, actor, user_id).await?;
     db::users::banca_link(&mut tx, user_id, banca_id)
         .await?
         .ok_or(UserError::NotFound("Asignación no encontrada"))?;
@@ -1190,10 +1196,7 @@ pub async fn remove_banca_link(
         return Err(forbidden("No tienes permisos para realizar esta acción"));
     }
     let mut tx = pool.begin().await?;
-    if !db::users::lock_user(&mut tx, user_id).await? {
-        return Err(UserError::NotFound("Usuario no encontrado"));
-    }
-    let row = manageable(&mut tx, actor, user_id).await?;
+    let row = locked_manageable(&mut tx, actor, user_id).await?;
     let link = db::users::banca_link(&mut tx, user_id, banca_id)
         .await?
         .ok_or(UserError::NotFound("Asignación no encontrada"))?;

@@ -43,18 +43,30 @@ pub fn router() -> Router<AppState> {
             get(one).put(update).patch(update).delete(remove),
         )
         .route("/api/v1/sorteos/{id}/restore", patch(restore))
-        .route("/api/v1/sorteos/{id}/open", patch(open))
-        .route("/api/v1/sorteos/{id}/close", patch(close))
-        .route("/api/v1/sorteos/{id}/force-open", patch(force_open))
+        .route("/api/v1/sorteos/{id}/open", action_route(Action::Open))
+        .route("/api/v1/sorteos/{id}/close", action_route(Action::Close))
+        .route(
+            "/api/v1/sorteos/{id}/force-open",
+            action_route(Action::ForceOpen),
+        )
         .route(
             "/api/v1/sorteos/{id}/activate-and-open",
-            patch(activate_and_open),
+            action_route(Action::ActivateAndOpen),
         )
         .route("/api/v1/sorteos/{id}/set-active", patch(set_active))
         .route(
             "/api/v1/sorteos/{id}/reset-to-scheduled",
-            patch(reset_to_scheduled),
+            action_route(Action::ResetToScheduled),
         )
+}
+
+/// `PATCH /sorteos/:id/<action>` for the transitions that take no body.
+fn action_route(action: Action) -> axum::routing::MethodRouter<AppState> {
+    patch(
+        move |State(state): State<AppState>, auth: Auth, AppPath(id): AppPath<Uuid>| async move {
+            transition(&state, &auth, id, action, None).await
+        },
+    )
 }
 
 impl From<SorteoError> for ApiError {
@@ -568,46 +580,6 @@ async fn transition(
         v,
         state.config.business_timezone,
     )))
-}
-
-async fn open(
-    State(state): State<AppState>,
-    auth: Auth,
-    AppPath(id): AppPath<Uuid>,
-) -> Result<ApiResponse<SorteoDto>, ApiError> {
-    transition(&state, &auth, id, Action::Open, None).await
-}
-
-async fn close(
-    State(state): State<AppState>,
-    auth: Auth,
-    AppPath(id): AppPath<Uuid>,
-) -> Result<ApiResponse<SorteoDto>, ApiError> {
-    transition(&state, &auth, id, Action::Close, None).await
-}
-
-async fn force_open(
-    State(state): State<AppState>,
-    auth: Auth,
-    AppPath(id): AppPath<Uuid>,
-) -> Result<ApiResponse<SorteoDto>, ApiError> {
-    transition(&state, &auth, id, Action::ForceOpen, None).await
-}
-
-async fn activate_and_open(
-    State(state): State<AppState>,
-    auth: Auth,
-    AppPath(id): AppPath<Uuid>,
-) -> Result<ApiResponse<SorteoDto>, ApiError> {
-    transition(&state, &auth, id, Action::ActivateAndOpen, None).await
-}
-
-async fn reset_to_scheduled(
-    State(state): State<AppState>,
-    auth: Auth,
-    AppPath(id): AppPath<Uuid>,
-) -> Result<ApiResponse<SorteoDto>, ApiError> {
-    transition(&state, &auth, id, Action::ResetToScheduled, None).await
 }
 
 async fn set_active(
