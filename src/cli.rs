@@ -1,4 +1,4 @@
-//! The `banca` command line: serve, migrate, create-admin, seed-demo, check-config.
+//! The `banca` command line: serve, migrate, create-admin, seed-demo, check-config, bench.
 
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
@@ -17,7 +17,7 @@ use crate::services::admin;
 /// Configuration comes from the environment and a `.env` file in the working folder; see
 /// docs/configuration.md. With no configuration at all, commands use a local PostgreSQL.
 #[derive(Debug, Parser)]
-#[command(name = "banca", version, about, long_about = None, after_help = "Examples:\n  banca serve\n  banca migrate\n  BANCA_ADMIN_PASSWORD=… banca create-admin --username admin\n  banca seed-demo\n  banca check-config")]
+#[command(name = "banca", version, about, long_about = None, after_help = "Examples:\n  banca serve\n  banca migrate\n  BANCA_ADMIN_PASSWORD=… banca create-admin --username admin\n  banca seed-demo\n  banca check-config\n  banca bench --duration 5")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -64,6 +64,11 @@ pub enum Command {
         after_help = "Example:\n  NODE_ENV=production banca check-config\n\nExits 1 with one line per problem when the configuration is invalid."
     )]
     CheckConfig,
+    /// Benchmark the sale path: own database, server in a child process, concurrent HTTP sales.
+    #[command(
+        after_help = "Examples:\n  cargo run --release -- bench\n  banca bench --duration 5 --scenarios a16,b --json bench.json\n\nCreates banca_bench_<pid> on DATABASE_URL's server (default postgres://postgres@127.0.0.1:5432/postgres),\nstarts `banca serve` on a free loopback port, logs in 64 sellers and runs the scenarios:\n  a1, a16, a64  spread numbers on 1 sorteo at concurrency 1, 16, 64\n  b             200 buyers at once on one hot number with a limit (exactly limit/amount succeed)\n  c             spread numbers on 4 sorteos at concurrency 64\n  d             GET /tickets and GET /sorteos at concurrency 16\nthen pgbench (TPC-B, -c 16) for a yardstick, and checks in SQL that no limit was exceeded, the\nrunning totals match the jugadas and no idempotency key sold twice. Exits 1 when a check fails.\nSee docs/benchmarks.md."
+    )]
+    Bench(crate::bench::BenchArgs),
 }
 
 /// A database chosen for a one-shot command, with the private cluster to stop afterwards.
@@ -215,6 +220,7 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             )?;
             Ok(())
         }
+        Command::Bench(args) => crate::bench::run(args, config).await,
         Command::CheckConfig => {
             let mut out = std::io::stdout().lock();
             for (k, v) in config.redacted_lines() {

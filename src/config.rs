@@ -203,6 +203,10 @@ pub struct Config {
     /// Failed logins allowed per client IP and per username within `login_window`.
     pub login_max_failures: u32,
     pub login_window: Duration,
+    /// How long a ticket idempotency key replays its sale (`IDEMPOTENCY_TTL_SECONDS`).
+    pub idempotency_ttl: Duration,
+    /// Receipts mark originals and reprints (`ENABLE_TICKET_REPRINTS`).
+    pub enable_ticket_reprints: bool,
 }
 
 /// The configuration could not be built; one line per problem.
@@ -642,6 +646,13 @@ impl Config {
         };
         let login_max_failures = r.parse_num("LOGIN_MAX_FAILURES", 5u32, 1, 1000);
         let login_window = r.millis("LOGIN_WINDOW_MS", 60_000, 1000, 86_400_000);
+        let idempotency_ttl = Duration::from_secs(r.parse_num(
+            "IDEMPOTENCY_TTL_SECONDS",
+            86_400u64,
+            60,
+            30 * 86_400,
+        ));
+        let enable_ticket_reprints = r.boolean("ENABLE_TICKET_REPRINTS", false);
 
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -686,6 +697,8 @@ impl Config {
             multiplier_base_default_x,
             login_max_failures,
             login_window,
+            idempotency_ttl,
+            enable_ticket_reprints,
         })
     }
 
@@ -857,6 +870,14 @@ impl Config {
             (
                 "LOGIN_WINDOW_MS".into(),
                 self.login_window.as_millis().to_string(),
+            ),
+            (
+                "IDEMPOTENCY_TTL_SECONDS".into(),
+                self.idempotency_ttl.as_secs().to_string(),
+            ),
+            (
+                "ENABLE_TICKET_REPRINTS".into(),
+                self.enable_ticket_reprints.to_string(),
             ),
         ]
     }

@@ -3,11 +3,13 @@
 //! `http` → `services` → `db` and `domain`.
 
 pub mod app;
+pub mod bench;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod print;
 pub mod services;
 pub mod telemetry;

@@ -15,8 +15,10 @@ pub mod multipliers;
 pub mod policies;
 pub mod pools;
 pub mod restrictions;
+pub mod sale;
 pub mod sessions;
 pub mod sorteos;
+pub mod tickets;
 pub mod users;
 pub mod ventanas;
 

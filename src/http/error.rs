@@ -30,6 +30,25 @@ pub struct ApiError {
     /// Extra payload for the few errors that carry one (e.g. `readyz` checks); boxed to keep
     /// `Result<_, ApiError>` small.
     pub data: Option<Box<serde_json::Value>>,
+    /// `details` entries with more than field/code/issue (e.g. the number and the amount still
+    /// available of a sales limit); sent instead of `details` when set.
+    pub rich_details: Option<Box<serde_json::Value>>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Details<'a> {
+    Plain(&'a [ErrorDetail]),
+    Rich(&'a serde_json::Value),
+}
+
+impl Details<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Details::Plain(d) => d.is_empty(),
+            Details::Rich(_) => false,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -38,8 +57,8 @@ struct ErrorBody<'a> {
     success: bool,
     message: &'a str,
     code: &'a str,
-    #[serde(skip_serializing_if = "<[ErrorDetail]>::is_empty")]
-    details: &'a [ErrorDetail],
+    #[serde(skip_serializing_if = "Details::is_empty")]
+    details: Details<'a>,
     request_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     data: &'a Option<Box<serde_json::Value>>,
@@ -58,11 +77,18 @@ impl ApiError {
             details: Vec::new(),
             retry_after: None,
             data: None,
+            rich_details: None,
         }
     }
 
     pub fn with_details(mut self, details: Vec<ErrorDetail>) -> Self {
         self.details = details;
+        self
+    }
+
+    /// `details` as given (each entry should still carry `field`, `code` and `issue`).
+    pub fn with_rich_details(mut self, details: serde_json::Value) -> Self {
+        self.rich_details = Some(Box::new(details));
         self
     }
 
@@ -145,7 +171,10 @@ impl IntoResponse for ApiError {
             success: false,
             message: &self.message,
             code: &self.code,
-            details: &self.details,
+            details: match &self.rich_details {
+                Some(rich) => Details::Rich(rich),
+                None => Details::Plain(&self.details),
+            },
             request_id: current_request_id().unwrap_or_default(),
             data: &self.data,
         };

@@ -23,6 +23,8 @@ mod replica;
 mod restrictions;
 mod shutdown;
 mod sorteos;
+mod sales;
+mod ticket_reads;
 mod users;
 mod vendedores;
 mod ventanas;

@@ -1,0 +1,413 @@
+//! `/tickets`: the sale (`POST /tickets`), cancel, restore, print count, the receipt image and
+//! the numbers-summary PDF. The reads (list, detail, by number, filter options, numbers
+//! summary, balances) live in `ticket_reads`. The sale itself is `services::sale`.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::Router;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::domain::multipliers::BetType;
+use crate::http::auth::Auth;
+use crate::http::envelope::ApiResponse;
+use crate::http::error::{ApiError, ErrorDetail};
+use crate::http::extract::{AppJson, AppPath};
+use crate::http::routes::bancas::validation_error;
+use crate::http::routes::ticket_reads;
+use crate::services::sale::{
+    self, Refusal, RefusalKind, SaleError, SaleLine, SaleRequest, SaleSettings,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/tickets", post(create).get(ticket_reads::list))
+        .route(
+            "/api/v1/tickets/validation/balances",
+            get(ticket_reads::balances),
+        )
+        .route(
+            "/api/v1/tickets/filter-options",
+            get(ticket_reads::filter_options),
+        )
+        .route(
+            "/api/v1/tickets/numbers-summary",
+            get(ticket_reads::numbers_summary),
+        )
+        .route(
+            "/api/v1/tickets/numbers-summary/filter-options",
+            get(ticket_reads::numbers_summary_filter_options),
+        )
+        .route(
+            "/api/v1/tickets/by-number/{ticket_number}",
+            get(ticket_reads::by_number),
+        )
+        .route("/api/v1/tickets/{id}", get(ticket_reads::one))
+        .route("/api/v1/tickets/{id}/cancel", patch(cancel))
+        .route("/api/v1/tickets/{id}/restore", patch(restore))
+        .route("/api/v1/tickets/{id}/print", post(print))
+}
+
+/// Most bet lines one ticket may carry.
+pub const MAX_LINES: usize = 200;
+
+impl From<SaleError> for ApiError {
+    fn from(e: SaleError) -> Self {
+        match e {
+            SaleError::Database(e) => ApiError::from(e),
+            SaleError::Refused(r) => refusal(r),
+        }
+    }
+}
+
+fn refusal(r: Refusal) -> ApiError {
+    let status = match r.kind {
+        RefusalKind::Invalid => StatusCode::BAD_REQUEST,
+        RefusalKind::Forbidden => StatusCode::FORBIDDEN,
+        RefusalKind::NotFound => StatusCode::NOT_FOUND,
+        RefusalKind::Conflict => StatusCode::CONFLICT,
+        RefusalKind::Locked => StatusCode::TOO_MANY_REQUESTS,
+    };
+    let mut err = ApiError::new(status, r.code, r.message);
+    if r.kind == RefusalKind::Locked {
+        err = err.with_retry_after(1);
+    }
+    match r.details {
+        Some(d) => err.with_rich_details(d),
+        None => err,
+    }
+}
+
+/// The `POST /tickets` body (strict: unknown keys are a 400).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateTicketBody {
+    loteria_id: Uuid,
+    sorteo_id: Uuid,
+    /// Accepted and ignored: the ventana is always the seller's.
+    #[serde(default)]
+    #[allow(dead_code)]
+    ventana_id: Option<Uuid>,
+    #[serde(default)]
+    vendedor_id: Option<Uuid>,
+    #[serde(default)]
+    cliente_nombre: Option<String>,
+    #[serde(default)]
+    request_id: Option<Uuid>,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+    jugadas: Vec<JugadaBody>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JugadaBody {
+    #[serde(rename = "type")]
+    kind: String,
+    number: String,
+    #[serde(default)]
+    reventado_number: Option<String>,
+    amount: Decimal,
+    #[serde(default)]
+    multiplier_id: Option<Uuid>,
+    /// Accepted and ignored (the multiplier decides).
+    #[serde(default)]
+    #[allow(dead_code)]
+    final_multiplier_x: Option<Decimal>,
+    /// Accepted and ignored.
+    #[serde(default)]
+    #[allow(dead_code)]
+    is_active: Option<bool>,
+}
+
+fn digits_1_to_3(s: &str) -> bool {
+    (1..=3).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The largest amount of one line: totals must fit NUMERIC(14,2).
+fn max_line_amount() -> Decimal {
+    Decimal::new(1_000_000_000, 0)
+}
+
+/// Body checks (the validator of §3.2), every problem reported; then the idempotency key from
+/// the body (`idempotencyKey`, else `requestId`) or the `Idempotency-Key` header.
+pub fn validate(body: CreateTicketBody, headers: &HeaderMap) -> Result<SaleRequest, ApiError> {
+    let mut details: Vec<ErrorDetail> = Vec::new();
+    let mut fail = |field: String, code: &str, issue: &str| {
+        details.push(ErrorDetail {
+            field,
+            code: code.into(),
+            issue: issue.into(),
+        })
+    };
+    if body.jugadas.is_empty() {
+        fail("jugadas".into(), "too_small", "debe incluir al menos una jugada");
+    }
+    if body.jugadas.len() > MAX_LINES {
+        fail(
+            "jugadas".into(),
+            "too_big",
+            &format!("admite como máximo {MAX_LINES} jugadas"),
+        );
+    }
+    let mut lines = Vec::with_capacity(body.jugadas.len());
+    for (i, j) in body.jugadas.iter().enumerate() {
+        let kind = BetType::parse(&j.kind);
+        if kind.is_none() {
+            fail(
+                format!("jugadas[{i}].type"),
+                "invalid_enum_value",
+                "debe ser NUMERO o REVENTADO",
+            );
+        }
+        if !digits_1_to_3(&j.number) {
+            fail(
+                format!("jugadas[{i}].number"),
+                "invalid_string",
+                "debe ser un número de 1 a 3 dígitos",
+            );
+        }
+        if j.amount <= Decimal::ZERO {
+            fail(
+                format!("jugadas[{i}].amount"),
+                "too_small",
+                "debe ser mayor que 0",
+            );
+        } else if j.amount > max_line_amount() {
+            fail(
+                format!("jugadas[{i}].amount"),
+                "too_big",
+                "monto demasiado grande",
+            );
+        } else if j.amount.round_dp(2) != j.amount {
+            fail(
+                format!("jugadas[{i}].amount"),
+                "invalid_precision",
+                "admite como máximo 2 decimales",
+            );
+        }
+        match (kind, &j.reventado_number) {
+            (Some(BetType::Reventado), None) => fail(
+                format!("jugadas[{i}].reventadoNumber"),
+                "required",
+                "es obligatorio en una jugada REVENTADO",
+            ),
+            (Some(BetType::Reventado), Some(r)) if !digits_1_to_3(r) => fail(
+                format!("jugadas[{i}].reventadoNumber"),
+                "invalid_string",
+                "debe ser un número de 1 a 3 dígitos",
+            ),
+            (Some(BetType::Reventado), Some(r)) if *r != j.number => fail(
+                format!("jugadas[{i}].reventadoNumber"),
+                "custom",
+                "debe ser igual a number",
+            ),
+            _ => {}
+        }
+        if kind == Some(BetType::Reventado) && j.multiplier_id.is_some() {
+            fail(
+                format!("jugadas[{i}].multiplierId"),
+                "custom",
+                "una jugada REVENTADO no lleva multiplicador",
+            );
+        }
+        if let Some(kind) = kind {
+            lines.push(SaleLine {
+                kind,
+                number: j.number.clone(),
+                reventado_number: j.reventado_number.clone(),
+                amount: j.amount.normalize(),
+                multiplier_id: j.multiplier_id,
+            });
+        }
+    }
+    // REVENTADO needs a NUMERO on the same number, and at most its amount.
+    for (i, l) in lines.iter().enumerate() {
+        if l.kind != BetType::Reventado {
+            continue;
+        }
+        let numero: Decimal = lines
+            .iter()
+            .filter(|o| o.kind == BetType::Numero && o.number == l.number)
+            .map(|o| o.amount)
+            .sum();
+        if numero.is_zero() {
+            fail(
+                format!("jugadas[{i}]"),
+                "custom",
+                &format!("REVENTADO requiere NUMERO para {}", l.number),
+            );
+        } else if l.amount > numero {
+            fail(
+                format!("jugadas[{i}].amount"),
+                "custom",
+                &format!(
+                    "el monto REVENTADO no puede superar lo jugado al NUMERO {}",
+                    l.number
+                ),
+            );
+        }
+    }
+    let cliente = match body.cliente_nombre.as_deref().map(str::trim) {
+        None => None,
+        Some("") => {
+            fail(
+                "clienteNombre".into(),
+                "too_small",
+                "no puede estar vacío",
+            );
+            None
+        }
+        Some(c) if c.chars().count() > 100 => {
+            fail(
+                "clienteNombre".into(),
+                "too_big",
+                "admite como máximo 100 caracteres",
+            );
+            None
+        }
+        Some(c) => Some(c.to_owned()),
+    };
+    let header_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(v)) => Some(v.trim().to_owned()),
+        Some(Err(_)) => {
+            fail(
+                "Idempotency-Key".into(),
+                "invalid_string",
+                "debe ser texto",
+            );
+            None
+        }
+    };
+    let body_key = body
+        .idempotency_key
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_owned);
+    let key = match (body_key, header_key) {
+        (Some(b), Some(h)) if b != h => {
+            fail(
+                "idempotencyKey".into(),
+                "custom",
+                "no coincide con el encabezado Idempotency-Key",
+            );
+            None
+        }
+        (Some(k), _) | (None, Some(k)) => Some(k),
+        (None, None) => body.request_id.map(|r| r.to_string()),
+    };
+    if let Some(k) = &key {
+        let n = k.chars().count();
+        if !(8..=100).contains(&n) || k.chars().any(char::is_control) {
+            fail(
+                "idempotencyKey".into(),
+                "invalid_string",
+                "debe tener entre 8 y 100 caracteres",
+            );
+        }
+    }
+    if !details.is_empty() {
+        return Err(validation_error(details));
+    }
+    let canonical = json!({
+        "loteriaId": body.loteria_id,
+        "sorteoId": body.sorteo_id,
+        "vendedorId": body.vendedor_id,
+        "clienteNombre": cliente,
+        "jugadas": lines.iter().map(|l| json!({
+            "type": l.kind.as_str(),
+            "number": l.number,
+            "reventadoNumber": l.reventado_number,
+            "amount": l.amount.to_string(),
+            "multiplierId": l.multiplier_id,
+        })).collect::<Vec<Value>>(),
+    });
+    Ok(SaleRequest {
+        loteria_id: body.loteria_id,
+        sorteo_id: body.sorteo_id,
+        vendedor_id: body.vendedor_id,
+        cliente_nombre: cliente,
+        idempotency_key: key,
+        request_hash: sale::request_hash(&canonical),
+        lines,
+    })
+}
+
+pub fn settings(state: &AppState) -> SaleSettings {
+    SaleSettings {
+        tz: state.config.business_timezone,
+        idempotency_ttl_seconds: i64::try_from(state.config.idempotency_ttl.as_secs())
+            .unwrap_or(86_400),
+        enable_reprints: state.config.enable_ticket_reprints,
+    }
+}
+
+/// `POST /tickets`: sells a ticket (see `services::sale`). A replay answers the stored bytes.
+async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    AppJson(body): AppJson<CreateTicketBody>,
+) -> Result<Response, ApiError> {
+    let req = validate(body, &headers)?;
+    let answer = sale::sell(state.pools.primary(), &auth.0, &req, &settings(&state)).await?;
+    let mut res = (
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED),
+        answer.body,
+    )
+        .into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if answer.replayed {
+        res.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(res)
+}
+
+async fn ticket_answer(state: &AppState, id: Uuid) -> Result<Response, ApiError> {
+    let mut conn = state.pools.primary().acquire().await?;
+    let view =
+        crate::services::tickets::load_view(&mut conn, id, state.config.business_timezone)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+    Ok(ApiResponse::ok(view).into_response())
+}
+
+/// `PATCH /tickets/:id/cancel`.
+async fn cancel(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<Response, ApiError> {
+    let change = sale::cancel(state.pools.primary(), &auth.0, id, &settings(&state)).await?;
+    ticket_answer(&state, change.ticket_id).await
+}
+
+/// `PATCH /tickets/:id/restore`.
+async fn restore(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<Response, ApiError> {
+    let change = sale::restore(state.pools.primary(), &auth.0, id, &settings(&state)).await?;
+    ticket_answer(&state, change.ticket_id).await
+}
+
+/// `POST /tickets/:id/print`: counts a (re)print.
+async fn print(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<Response, ApiError> {
+    sale::register_print(state.pools.primary(), &auth.0, id).await?;
+    ticket_answer(&state, id).await
+}
