@@ -180,23 +180,7 @@ pub async fn reach(
     })
 }
 
-/// The sorteo's name with its 12-hour business-local time appended ("TICA 1:55 PM"), unless
-/// the name already ends with it (names generated from the schedule do).
-pub fn sorteo_display_name(name: &str, at: DateTime<Utc>, tz: Tz) -> String {
-    let local = at.with_timezone(&tz);
-    let (pm, hour) = local.hour12();
-    let time = format!(
-        "{hour}:{:02} {}",
-        local.minute(),
-        if pm { "PM" } else { "AM" }
-    );
-    let trimmed = name.trim_end();
-    if trimmed.to_uppercase().ends_with(&time) {
-        trimmed.to_string()
-    } else {
-        format!("{trimmed} {time}")
-    }
-}
+pub use crate::services::ticket_view::sorteo_display_name;
 
 // ---------------------------------------------------------------------------------------------
 // List.
@@ -340,8 +324,8 @@ pub async fn list(
 
 /// The ticket `id` as the API shows it (detail, and the answers of cancel, restore and print),
 /// with its non-deleted jugadas by position. No access check: callers check [`can_see`]
-/// first. `enableTicketReprints` is false (the configuration has no such setting) and
-/// `warnings` is empty.
+/// first. `enableTicketReprints` is false (callers set it from
+/// `ENABLE_TICKET_REPRINTS`) and `warnings` is empty.
 pub async fn load_view(
     conn: &mut PgConnection,
     id: Uuid,

@@ -780,3 +780,84 @@ async fn print_counts_and_only_the_owner_may() {
     assert_eq!(v["data"]["printCount"], 2);
     tokio::time::sleep(Duration::from_millis(1)).await;
 }
+
+#[tokio::test]
+async fn receipt_image_and_numbers_summary_pdf() {
+    let s = shop().await;
+    let w = &s.w;
+    let seller = &w.a.vendedores[0];
+    let (st, v) = sell(
+        &s,
+        seller,
+        &body(
+            &s,
+            json!([
+                numero("07", 100.0),
+                numero("42", 100.0),
+                {"type": "REVENTADO", "number": "07", "reventadoNumber": "07", "amount": 50}
+            ]),
+        ),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["data"]["id"].as_str().unwrap();
+    let get = |token: String, path: String| {
+        let app = &w.app;
+        async move {
+            let res = app.client.get(app.url(&path)).bearer_auth(token).send().await.unwrap();
+            let st = res.status();
+            let ct = res
+                .headers()
+                .get("content-type")
+                .map(|h| h.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (st, ct, res.bytes().await.unwrap())
+        }
+    };
+    let (st, ct, png) = get(seller.token.clone(), format!("/api/v1/tickets/{id}/image")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(ct, "image/png");
+    let img = image::load_from_memory(&png).expect("a PNG");
+    assert_eq!(img.width(), 440, "58 mm at scale 2");
+    assert!(img.height() > 400);
+    // The image does not count as a print; another seller cannot draw it.
+    let printed: i32 = scalar(w, &format!("SELECT print_count FROM tickets WHERE id = '{id}'")).await;
+    assert_eq!(printed, 0);
+    let (st, _, _) = get(w.a.vendedores[1].token.clone(), format!("/api/v1/tickets/{id}/image")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    let res = w
+        .app
+        .client
+        .post(w.app.url("/api/v1/tickets/numbers-summary/pdf"))
+        .bearer_auth(&w.a.banca_user.token)
+        .json(&json!({"sorteoId": s.sorteo, "scope": "all"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let pdf = res.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let res = w
+        .app
+        .client
+        .post(w.app.url("/api/v1/tickets/numbers-summary/pdf/batch"))
+        .bearer_auth(&w.a.banca_user.token)
+        .json(&json!({"sorteoId": s.sorteo, "scope": "all", "multiplierIds": [s.base]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.bytes().await.unwrap().starts_with(b"%PDF"));
+    // A vendedor may not ask for the whole banca.
+    let (st, v) = call(
+        &w.app,
+        Method::POST,
+        "/api/v1/tickets/numbers-summary/pdf",
+        Some(&seller.token),
+        Some(&json!({"sorteoId": s.sorteo, "scope": "all"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+}

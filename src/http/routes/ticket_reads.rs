@@ -28,6 +28,8 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::db::tickets::ALL_STATUSES;
+use crate::domain::authz::Actor;
+use crate::domain::roles::Role;
 use crate::domain::rules_json;
 use crate::domain::schedule::{self, DateToken};
 use crate::http::auth::{forbidden, Auth};
@@ -326,13 +328,14 @@ pub async fn one(
     Auth(actor): Auth,
     AppPath(id): AppPath<Uuid>,
 ) -> Result<ApiResponse<TicketView>, ApiError> {
-    let v = tickets::get(
+    let mut v = tickets::get(
         state.pools.primary(),
         &actor,
         id,
         state.config.business_timezone,
     )
     .await?;
+    v.enable_ticket_reprints = state.config.enable_ticket_reprints;
     Ok(ApiResponse::ok(v))
 }
 
@@ -425,7 +428,7 @@ impl OptionsQuery {
 
 async fn options(
     state: &AppState,
-    actor: &crate::domain::authz::Actor,
+    actor: &Actor,
     query: &TicketQuery,
     sorteo_status: Option<String>,
 ) -> Result<FilterOptions, ApiError> {
@@ -464,12 +467,7 @@ pub async fn numbers_summary_filter_options(
 ) -> Result<ApiResponse<FilterOptions>, ApiError> {
     let tz = state.config.business_timezone;
     let s = q.to_query(tz)?;
-    if s.scope.as_deref() == Some("all")
-        && !actor.is(&[
-            crate::domain::roles::Role::Admin,
-            crate::domain::roles::Role::Banca,
-        ])
-    {
+    if s.scope.as_deref() == Some("all") && !actor.is(&[Role::Admin, Role::Banca]) {
         return Err(forbidden());
     }
     let query = TicketQuery {
@@ -532,7 +530,7 @@ pub struct SummaryParams {
 }
 
 impl SummaryParams {
-    fn to_query(&self, tz: Tz) -> Result<SummaryQuery, ApiError> {
+    pub(crate) fn to_query(&self, tz: Tz) -> Result<SummaryQuery, ApiError> {
         let scope = scope(self.scope.as_deref())?;
         if self
             .dimension
@@ -586,15 +584,7 @@ impl SummaryParams {
             status: ticket_status(self.status.as_deref())?,
             sorteo_status: sorteo_status(self.sorteo_status.as_deref())?,
             scheduled_time: hhmm(self.scheduled_time.as_deref())?,
-            // A sorteo's own dates are not a filter the counters care about; explicit dates are.
-            from_date: if self.sorteo_id.is_some()
-                && self.from_date.is_none()
-                && self.to_date.is_none()
-            {
-                None
-            } else {
-                from_date
-            },
+            from_date,
             to_date,
             date_token: self
                 .date

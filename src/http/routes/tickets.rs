@@ -20,6 +20,9 @@ use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::{AppJson, AppPath};
 use crate::http::routes::bancas::validation_error;
 use crate::http::routes::ticket_reads;
+use crate::print::receipt::{LineKind, ReceiptData, ReceiptLine};
+use crate::print::summary_pdf::{NumberCell, NumbersSummaryDoc};
+use crate::services::ticket_view::TicketView;
 use crate::services::sale::{
     self, Refusal, RefusalKind, SaleError, SaleLine, SaleRequest, SaleSettings,
 };
@@ -51,6 +54,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tickets/{id}/cancel", patch(cancel))
         .route("/api/v1/tickets/{id}/restore", patch(restore))
         .route("/api/v1/tickets/{id}/print", post(print))
+        .route("/api/v1/tickets/{id}/image", get(image))
+        .route("/api/v1/tickets/numbers-summary/pdf", post(summary_pdf))
+        .route(
+            "/api/v1/tickets/numbers-summary/pdf/batch",
+            post(summary_pdf_batch),
+        )
 }
 
 /// Most bet lines one ticket may carry.
@@ -375,10 +384,11 @@ async fn create(
 
 async fn ticket_answer(state: &AppState, id: Uuid) -> Result<Response, ApiError> {
     let mut conn = state.pools.primary().acquire().await?;
-    let view =
+    let mut view =
         crate::services::tickets::load_view(&mut conn, id, state.config.business_timezone)
             .await?
             .ok_or_else(ApiError::not_found)?;
+    view.enable_ticket_reprints = state.config.enable_ticket_reprints;
     Ok(ApiResponse::ok(view).into_response())
 }
 
@@ -410,4 +420,288 @@ async fn print(
 ) -> Result<Response, ApiError> {
     sale::register_print(state.pools.primary(), &auth.0, id).await?;
     ticket_answer(&state, id).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receipt image and numbers-summary PDF.
+
+/// The receipt of a ticket as `print::receipt` draws it (§4.4).
+pub fn receipt_of(view: &TicketView, tz: chrono_tz::Tz) -> ReceiptData {
+    let scheduled = chrono::DateTime::parse_from_rfc3339(&view.sorteo.scheduled_at)
+        .map(|d| d.with_timezone(&tz))
+        .unwrap_or_else(|_| view.created_at.with_timezone(&tz));
+    let created = view.created_at.with_timezone(&tz);
+    let lines = view
+        .jugadas
+        .iter()
+        .filter(|j| j.is_active || !view.is_active)
+        .map(|j| ReceiptLine {
+            kind: if j.kind == "REVENTADO" {
+                LineKind::Reventado
+            } else {
+                LineKind::Numero
+            },
+            number: j.number.clone(),
+            amount: j.amount,
+        })
+        .collect();
+    let pays_x = view
+        .jugadas
+        .iter()
+        .find(|j| j.kind == "NUMERO")
+        .map(|j| j.final_multiplier_x)
+        .or_else(|| {
+            crate::domain::multipliers::rules_base_multiplier_x(&view.loteria.rules_json)
+        })
+        .unwrap_or(Decimal::ONE);
+    let seller = &view.vendedor.print;
+    let ventana = &view.ventana.print;
+    let width_mm = if seller.print_width.is_some() {
+        seller.width_mm()
+    } else {
+        ventana.width_mm()
+    };
+    ReceiptData {
+        ticket_number: view.ticket_number.clone(),
+        loteria_name: view.loteria.name.clone(),
+        sorteo_name: view.sorteo.name.clone(),
+        draw_date: scheduled.format("%d/%m/%Y").to_string(),
+        draw_time: scheduled.format("%-I:%M %p").to_string(),
+        printed_at: created.format("%d/%m/%Y %H:%M").to_string(),
+        seller_name: seller.print_name.clone(),
+        seller_phone: seller.print_phone.clone(),
+        cliente_nombre: view.cliente_nombre.clone(),
+        lines,
+        total: view.total_amount,
+        pays_x,
+        footer: seller
+            .print_footer
+            .clone()
+            .or_else(|| ventana.print_footer.clone()),
+        width_mm,
+        barcode: seller.print_barcode,
+        qr: true,
+        reprint: view
+            .enable_ticket_reprints
+            .then(|| u32::try_from(view.print_count).unwrap_or(0)),
+        cancelled: !view.is_active,
+    }
+}
+
+/// `GET /tickets/:id/image`: the receipt as PNG (the caller must be able to see the ticket).
+/// Drawing does not count as a print.
+async fn image(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<Response, ApiError> {
+    let tz = state.config.business_timezone;
+    let mut view = crate::services::tickets::get(state.pools.primary(), &auth.0, id, tz).await?;
+    view.enable_ticket_reprints = state.config.enable_ticket_reprints;
+    let data = receipt_of(&view, tz);
+    let png = tokio::task::spawn_blocking(move || crate::print::receipt::render(&data))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png".to_string()),
+            (
+                header::CACHE_CONTROL,
+                "no-store, no-cache, must-revalidate".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"ticket-{id}.png\""),
+            ),
+        ],
+        png,
+    )
+        .into_response())
+}
+
+/// The body of `POST /tickets/numbers-summary/pdf`: the filters of `GET
+/// /tickets/numbers-summary`, plus `format` (only `pdf`) and `onlyWithSales` (accepted).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryPdfBody {
+    #[serde(flatten)]
+    filters: ticket_reads::SummaryParams,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    multiplier_ids: Option<Vec<Uuid>>,
+}
+
+fn check_format(format: Option<&str>) -> Result<(), ApiError> {
+    match format.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("pdf") => Ok(()),
+        Some(_) => Err(validation_error(vec![ErrorDetail {
+            field: "format".into(),
+            code: "invalid_enum_value".into(),
+            issue: "solo se admite pdf".into(),
+        }])),
+    }
+}
+
+/// One document per hundred-block that the summary covers (one for 2-digit games).
+fn summary_docs(
+    summary: &crate::services::tickets::NumbersSummary,
+    title: &str,
+    tz: chrono_tz::Tz,
+) -> Vec<NumbersSummaryDoc> {
+    let m = &summary.meta;
+    let mut subtitle = Vec::new();
+    if let Some(l) = &m.loteria_name {
+        subtitle.push(format!("Lotería: {l}"));
+    }
+    if let Some(s) = &m.sorteo_name {
+        subtitle.push(format!(
+            "Sorteo: {s}{}",
+            m.sorteo_date
+                .as_deref()
+                .map(|d| format!(" ({})", &d[..10.min(d.len())]))
+                .unwrap_or_default()
+        ));
+    }
+    match (m.from_date, m.to_date) {
+        (Some(f), Some(t)) if f == t => subtitle.push(format!("Fecha: {}", f.format("%d/%m/%Y"))),
+        (Some(f), Some(t)) => subtitle.push(format!(
+            "Fechas: {} a {}",
+            f.format("%d/%m/%Y"),
+            t.format("%d/%m/%Y")
+        )),
+        _ => {}
+    }
+    if let Some(w) = &m.winning_number {
+        subtitle.push(format!("Número ganador: {w}"));
+    }
+    if m.is_excluded {
+        subtitle.push("Solo jugadas excluidas".into());
+    }
+    let generated_at = chrono::Utc::now()
+        .with_timezone(&tz)
+        .format("%d/%m/%Y %H:%M")
+        .to_string();
+    let blocks: Vec<u32> = if m.sorteo_digits == 3 {
+        let mut b: Vec<u32> = summary
+            .numbers
+            .iter()
+            .filter(|n| !n.total_amount.is_zero())
+            .filter_map(|n| n.number.parse::<u32>().ok())
+            .map(|n| n / 100 * 100)
+            .collect();
+        b.sort_unstable();
+        b.dedup();
+        if b.is_empty() {
+            b.push(0);
+        }
+        b
+    } else {
+        vec![0]
+    };
+    blocks
+        .into_iter()
+        .map(|first| {
+            let cells: Vec<NumberCell> = summary
+                .numbers
+                .iter()
+                .filter(|n| {
+                    m.sorteo_digits != 3
+                        || n.number.parse::<u32>().is_ok_and(|x| x / 100 * 100 == first)
+                })
+                .filter(|n| !n.total_amount.is_zero())
+                .map(|n| NumberCell {
+                    number: n.number.clone(),
+                    numero: n.amount_by_number,
+                    reventado: n.amount_by_reventado,
+                })
+                .collect();
+            let numero: Decimal = cells.iter().map(|c| c.numero).sum();
+            let reventado: Decimal = cells.iter().map(|c| c.reventado).sum();
+            NumbersSummaryDoc {
+                title: title.to_string(),
+                subtitle_lines: subtitle.clone(),
+                digits: m.sorteo_digits,
+                first_number: first,
+                numbers: cells,
+                total_numero: numero,
+                total_reventado: reventado,
+                total: numero + reventado,
+                generated_at: generated_at.clone(),
+            }
+        })
+        .collect()
+}
+
+async fn pdf_response(docs: Vec<NumbersSummaryDoc>, name: &str) -> Result<Response, ApiError> {
+    let pdf = tokio::task::spawn_blocking(move || crate::print::summary_pdf::render_pdf(&docs))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+async fn summary_for(
+    state: &AppState,
+    actor: &crate::domain::authz::Actor,
+    filters: &ticket_reads::SummaryParams,
+    multiplier: Option<Uuid>,
+) -> Result<crate::services::tickets::NumbersSummary, ApiError> {
+    let tz = state.config.business_timezone;
+    let mut query = filters.to_query(tz)?;
+    if multiplier.is_some() {
+        query.multiplier_id = multiplier;
+    }
+    // The PDF lists every number of the game, whatever `page` says.
+    query.page = None;
+    Ok(crate::services::tickets::numbers_summary_data(state.pools.primary(), actor, &query, tz).await?)
+}
+
+/// `POST /tickets/numbers-summary/pdf`: the numbers summary ("lista") as a PDF.
+async fn summary_pdf(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppJson(body): AppJson<SummaryPdfBody>,
+) -> Result<Response, ApiError> {
+    check_format(body.format.as_deref())?;
+    let summary = summary_for(&state, &auth.0, &body.filters, None).await?;
+    let docs = summary_docs(&summary, "Lista de números", state.config.business_timezone);
+    pdf_response(docs, "lista-numeros").await
+}
+
+/// `POST /tickets/numbers-summary/pdf/batch`: one document per multiplier of `multiplierIds`
+/// (groupBy multiplier), in one PDF.
+async fn summary_pdf_batch(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppJson(body): AppJson<SummaryPdfBody>,
+) -> Result<Response, ApiError> {
+    check_format(body.format.as_deref())?;
+    let ids = body.multiplier_ids.clone().unwrap_or_default();
+    if ids.is_empty() || ids.len() > 20 {
+        return Err(validation_error(vec![ErrorDetail {
+            field: "multiplierIds".into(),
+            code: "invalid_length".into(),
+            issue: "entre 1 y 20 multiplicadores".into(),
+        }]));
+    }
+    let tz = state.config.business_timezone;
+    let mut docs = Vec::new();
+    for id in ids {
+        let summary = summary_for(&state, &auth.0, &body.filters, Some(id)).await?;
+        docs.extend(summary_docs(&summary, "Lista de números por multiplicador", tz));
+    }
+    pdf_response(docs, "lista-numeros-multiplicadores").await
 }
