@@ -649,11 +649,11 @@ fn map_multipliers<'m>(
 
 /// A bet line as the counters and limits see it.
 #[derive(Debug, Clone)]
-struct CountLine {
-    kind: BetType,
-    number: String,
-    amount: Decimal,
-    multiplier_id: Option<Uuid>,
+pub(crate) struct CountLine {
+    pub(crate) kind: BetType,
+    pub(crate) number: String,
+    pub(crate) amount: Decimal,
+    pub(crate) multiplier_id: Option<Uuid>,
 }
 
 impl From<&CountedJugada> for CountLine {
@@ -673,7 +673,7 @@ impl From<&CountedJugada> for CountLine {
 
 /// The multiplier key a line is counted under besides "all": its NUMERO multiplier, or the
 /// REVENTADO key.
-fn line_key(l: &CountLine) -> Uuid {
+pub(crate) fn line_key(l: &CountLine) -> Uuid {
     match l.kind {
         BetType::Reventado => MKEY_REVENTADO,
         BetType::Numero => l.multiplier_id.unwrap_or(MKEY_ALL),
@@ -681,7 +681,10 @@ fn line_key(l: &CountLine) -> Uuid {
 }
 
 /// Counter changes of `lines` for the seller, its ventana and its banca.
-fn counter_deltas(lines: &[CountLine], scopes: &[(&'static str, Uuid)]) -> Vec<CounterDelta> {
+pub(crate) fn counter_deltas(
+    lines: &[CountLine],
+    scopes: &[(&'static str, Uuid)],
+) -> Vec<CounterDelta> {
     let mut sums: BTreeMap<(Uuid, String), Decimal> = BTreeMap::new();
     for l in lines {
         *sums.entry((MKEY_ALL, l.number.clone())).or_default() += l.amount;

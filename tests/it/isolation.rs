@@ -155,6 +155,10 @@ struct Catalog {
     multiplier: uuid::Uuid,
     override_id: String,
     rule_id: String,
+    /// A ticket sold by the victim's first vendedor, and a cancelled one.
+    ticket: String,
+    ticket_number: String,
+    cancelled: String,
 }
 
 async fn catalog_of(w: &World, v: &Tenant) -> Catalog {
@@ -191,7 +195,28 @@ async fn catalog_of(w: &World, v: &Tenant) -> Catalog {
     )
     .await;
     assert_eq!(s.as_u16() / 100, 2, "{e}");
+    let seller = &v.vendedores[0];
+    let sell = |n: &str| {
+        json!({ "loteriaId": loteria, "sorteoId": sorteo, "jugadas": [{ "type": "NUMERO", "number": n, "amount": 100 }] })
+    };
+    let (s, t) = call(&w.app, Method::POST, "/api/v1/tickets", Some(&seller.token), Some(&sell("11"))).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let (s, c) = call(&w.app, Method::POST, "/api/v1/tickets", Some(&seller.token), Some(&sell("12"))).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let cancelled = c["data"]["id"].as_str().unwrap().to_string();
+    let (s, c) = call(
+        &w.app,
+        Method::PATCH,
+        &format!("/api/v1/tickets/{cancelled}/cancel"),
+        Some(&seller.token),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
     Catalog {
+        ticket: t["data"]["id"].as_str().unwrap().to_string(),
+        ticket_number: t["data"]["ticketNumber"].as_str().unwrap().to_string(),
+        cancelled,
         loteria,
         sorteo,
         multiplier,
@@ -321,6 +346,31 @@ fn catalog_cases(v: &Tenant, c: &Catalog) -> Vec<Case> {
             None,
         ),
     ];
+    let (t, tn, tc) = (&c.ticket, &c.ticket_number, &c.cancelled);
+    let seller = v.vendedores[0].user_id;
+    cases.extend([
+        case(M::GET, format!("/api/v1/tickets/{t}"), None),
+        case(M::GET, format!("/api/v1/tickets/{t}/image"), None),
+        case(M::GET, format!("/api/v1/tickets/by-number/{tn}"), None),
+        case(M::PATCH, format!("/api/v1/tickets/{t}/cancel"), None),
+        case(M::PATCH, format!("/api/v1/tickets/{tc}/restore"), None),
+        case(M::POST, format!("/api/v1/tickets/{t}/print"), None),
+        case(
+            M::GET,
+            format!("/api/v1/tickets/validation/balances?sorteoId={so}&vendedorId={seller}"),
+            None,
+        ),
+        case(
+            M::GET,
+            format!("/api/v1/tickets/numbers-summary?sorteoId={so}&vendedorId={seller}"),
+            None,
+        ),
+        case(
+            M::GET,
+            format!("/api/v1/tickets/numbers-summary?sorteoId={so}&ventanaId={}", v.ventanas[0]),
+            None,
+        ),
+    ]);
     for action in [
         "open",
         "close",
@@ -377,6 +427,22 @@ fn catalog_body_cases(v: &Tenant, c: &Catalog) -> Vec<Case> {
             "/api/v1/restrictions".into(),
             Some(json!({ "bancaId": v.banca_id, "maxAmount": 5 })),
         ),
+        // Selling into the victim's sorteo, or as the victim's vendedor.
+        case(
+            M::POST,
+            "/api/v1/tickets".into(),
+            Some(json!({ "loteriaId": l, "sorteoId": c.sorteo, "vendedorId": v.vendedores[0].user_id, "jugadas": [{ "type": "NUMERO", "number": "20", "amount": 100 }] })),
+        ),
+        case(
+            M::POST,
+            "/api/v1/tickets".into(),
+            Some(json!({ "loteriaId": l, "sorteoId": c.sorteo, "jugadas": [{ "type": "NUMERO", "number": "20", "amount": 100 }] })),
+        ),
+        case(
+            M::POST,
+            "/api/v1/tickets/numbers-summary/pdf".into(),
+            Some(json!({ "sorteoId": c.sorteo, "vendedorId": v.vendedores[0].user_id })),
+        ),
     ]
 }
 
@@ -407,6 +473,13 @@ fn list_cases(v: &Tenant) -> Vec<String> {
         "/api/v1/restrictions/grouped".into(),
         "/api/v1/restrictions/me".into(),
         "/api/v1/listas-excluidas".into(),
+        "/api/v1/tickets?pageSize=100&date=week".into(),
+        format!("/api/v1/tickets?vendedorId={}&date=week", v.vendedores[0].user_id),
+        format!("/api/v1/tickets?ventanaId={ventana}&date=week"),
+        "/api/v1/tickets?pageSize=100&scope=all".into(),
+        "/api/v1/tickets/filter-options?date=week".into(),
+        "/api/v1/tickets/numbers-summary?scope=all".into(),
+        "/api/v1/tickets/numbers-summary/filter-options".into(),
     ]
 }
 
@@ -470,6 +543,10 @@ async fn snapshot(w: &World) -> String {
         "multiplier_overrides",
         "restriction_rules",
         "sorteo_lista_exclusions",
+        "tickets",
+        "jugadas",
+        "sale_counters",
+        "idempotency_keys",
     ] {
         let digest: Option<String> = sqlx::query_scalar(&format!(
             "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t"
@@ -520,6 +597,7 @@ async fn no_one_in_banca_a_reaches_banca_b() {
         cat.multiplier.to_string(),
     ]);
     b_ids.extend([cat.override_id.clone(), cat.rule_id.clone()]);
+    b_ids.extend([cat.ticket.clone(), cat.ticket_number.clone(), cat.cancelled.clone()]);
     let mut failures = Vec::new();
     let mut attempts = 0usize;
 
