@@ -70,6 +70,9 @@ pub struct BenchArgs {
     /// Fraction of successful sales re-sent with the same idempotency key (0..1).
     #[arg(long, default_value_t = 0.05)]
     pub replay_fraction: f64,
+    /// Path of the sale route (to try the harness against a missing or renamed route).
+    #[arg(long, default_value = "/api/v1/tickets", hide = true)]
+    pub sale_path: String,
 }
 
 /// Buyers of scenario b.
@@ -201,9 +204,26 @@ async fn run_inner(args: &BenchArgs, res: &mut Resources) -> anyhow::Result<repo
         ready_in.as_millis()
     ));
 
-    step(format!("logging in {} sellers", catalog.sellers.len()));
+    step(format!(
+        "logging in {} sellers, one at a time",
+        catalog.sellers.len()
+    ));
+    let login_started = Instant::now();
     let auth = load::login_all(&client, &base, &catalog.sellers).await?;
-    let driver = load::Driver::new(client, base, auth, catalog.clone(), args.replay_fraction);
+    let rss_after_start = res.server.as_ref().and_then(|s| s.peak_rss_bytes());
+    eprintln!(
+        "  logged in in {} ms; server peak RSS so far {} MB",
+        login_started.elapsed().as_millis(),
+        rss_after_start.unwrap_or(0) / (1024 * 1024)
+    );
+    let driver = load::Driver::new(
+        client,
+        base,
+        &args.sale_path,
+        auth,
+        catalog.clone(),
+        args.replay_fraction,
+    );
 
     let mut scenarios = Vec::new();
     for sc in &args.scenarios {
@@ -215,7 +235,7 @@ async fn run_inner(args: &BenchArgs, res: &mut Resources) -> anyhow::Result<repo
                     _ => ("a64", 64),
                 };
                 step(format!(
-                    "scenario {id}: spread numbers on 1 sorteo, {c} sellers, {} s",
+                    "scenario {id}: spread numbers on 1 sorteo, concurrency {c}, {} s",
                     args.duration
                 ));
                 driver
@@ -239,7 +259,7 @@ async fn run_inner(args: &BenchArgs, res: &mut Resources) -> anyhow::Result<repo
             }
             Scenario::C => {
                 step(format!(
-                    "scenario c: spread numbers on 4 sorteos, 64 sellers, {} s",
+                    "scenario c: spread numbers on 4 sorteos, concurrency 64, {} s",
                     args.duration
                 ));
                 driver
@@ -254,7 +274,7 @@ async fn run_inner(args: &BenchArgs, res: &mut Resources) -> anyhow::Result<repo
             }
             Scenario::D => {
                 step(format!(
-                    "scenario d: GET /tickets + GET /sorteos, 16 sellers, {} s",
+                    "scenario d: GET /tickets + GET /sorteos, concurrency 16, {} s",
                     args.duration
                 ));
                 driver.reads(16, duration).await
@@ -300,6 +320,7 @@ async fn run_inner(args: &BenchArgs, res: &mut Resources) -> anyhow::Result<repo
     }
 
     let peak_rss = res.server.as_ref().and_then(|s| s.peak_rss_bytes());
+    let rss_end = res.server.as_ref().and_then(|s| s.rss_bytes());
     if let Some(s) = res.server.take() {
         step("stopping the server");
         s.stop().await;
@@ -410,6 +431,8 @@ async fn run_inner(args: &BenchArgs, res: &mut Resources) -> anyhow::Result<repo
         sale_to_pgbench_ratio: ratio,
         ratio_basis,
         server_peak_rss_bytes: peak_rss,
+        server_rss_after_start_bytes: rss_after_start,
+        server_rss_end_bytes: rss_end,
         verification,
         tickets_acknowledged: acknowledged,
         sale_transport_errors: transport,

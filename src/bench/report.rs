@@ -94,6 +94,10 @@ pub struct Report {
     pub sale_to_pgbench_ratio: Option<f64>,
     pub ratio_basis: Option<String>,
     pub server_peak_rss_bytes: Option<u64>,
+    /// Peak RSS of the server once started and the sellers logged in, before any load.
+    pub server_rss_after_start_bytes: Option<u64>,
+    /// Resident set size of the server at the end of the load.
+    pub server_rss_end_bytes: Option<u64>,
     pub verification: Verification,
     /// Tickets the server acknowledged (2xx, replays excluded) over all sale scenarios.
     pub tickets_acknowledged: u64,
@@ -204,6 +208,16 @@ impl Report {
                 .map(mb)
                 .unwrap_or_else(|| "unknown".into())
         );
+        let mut notes = Vec::new();
+        if let Some(b) = self.server_rss_after_start_bytes {
+            notes.push(format!("{} after start-up and logins", mb(b)));
+        }
+        if let Some(b) = self.server_rss_end_bytes {
+            notes.push(format!("{} resident at the end", mb(b)));
+        }
+        if !notes.is_empty() {
+            let _ = write!(line, " ({})", notes.join(", "));
+        }
         let _ = writeln!(s, "{line}");
         let v = &self.verification;
         let _ = writeln!(

@@ -56,6 +56,9 @@ impl ServerProcess {
             .env("JWT_ACCESS_SECRET", random_secret())
             .env("JWT_REFRESH_SECRET", random_secret())
             .env("JWT_ACCESS_EXPIRES_IN", "2h")
+            // The sellers log in together from one address; every attempt counts until it
+            // succeeds, so the default (5) would refuse the burst.
+            .env("LOGIN_MAX_FAILURES", "1000")
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err))
@@ -116,6 +119,12 @@ impl ServerProcess {
     pub fn peak_rss_bytes(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
         parse_kb_field(&status, "VmHWM:").map(|kb| kb * 1024)
+    }
+
+    /// Resident set size of the server now (`VmRSS`), in bytes.
+    pub fn rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+        parse_kb_field(&status, "VmRSS:").map(|kb| kb * 1024)
     }
 
     /// The last `n` lines of the server's log.
