@@ -1,5 +1,6 @@
-//! Queries over restriction rules (`restriction_rules`), and the few facts about loterías and
-//! multipliers that rule writes check.
+//! Queries over restriction rules (`restriction_rules`), the few facts about loterías and
+//! multipliers that rule writes check, and the consistency check and rebuild of the per-number
+//! sales counters (`sale_counters`) against the jugadas.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -567,4 +568,158 @@ pub async fn multiplier_ref(
     .bind(id)
     .fetch_optional(conn)
     .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-number sales counters against the jugadas.
+
+/// The counters the live jugadas of the sorteos in CTE `scope` (column `id`) imply: per
+/// sorteo, counting scope (the ticket's vendedor, ventana and banca), multiplier key (the nil
+/// uuid: every jugada; a NUMERO jugada's multiplier; the max uuid: REVENTADO) and number. A
+/// live jugada is active, not excluded and not deleted, of a ticket neither CANCELLED nor
+/// EXCLUDED — what the sale adds, cancel releases and exclusions take out.
+const EXPECTED_COUNTERS: &str = "SELECT j.sorteo_id, sc.kind AS scope_kind, sc.id AS scope_id,
+        k.mkey, j.number, sum(j.amount) AS amount
+    FROM jugadas j
+    JOIN tickets t ON t.id = j.ticket_id
+    CROSS JOIN LATERAL (VALUES ('VENDEDOR', t.vendedor_id), ('VENTANA', t.ventana_id),
+                               ('BANCA', t.banca_id)) AS sc(kind, id)
+    CROSS JOIN LATERAL (VALUES ('00000000-0000-0000-0000-000000000000'::uuid),
+                               (CASE WHEN j.type = 'REVENTADO'
+                                     THEN 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
+                                     ELSE j.multiplier_id END)) AS k(mkey)
+    WHERE j.sorteo_id IN (SELECT id FROM scope)
+      AND j.is_active AND NOT j.is_excluded AND j.deleted_at IS NULL
+      AND t.status NOT IN ('CANCELLED', 'EXCLUDED')
+      AND k.mkey IS NOT NULL
+    GROUP BY j.sorteo_id, sc.kind, sc.id, k.mkey, j.number";
+
+/// The sorteos a counter check covers: sorteo `$1` when given; else the live SCHEDULED and OPEN
+/// sorteos (the ones whose counters still decide sales) of bancas `$2` (`NULL`: every banca)
+/// and the global ones.
+const CHECK_SCOPE: &str = "SELECT id FROM sorteos
+    WHERE CASE WHEN $1::uuid IS NOT NULL THEN id = $1
+               ELSE status IN ('SCHEDULED', 'OPEN') AND deleted_at IS NULL
+                    AND ($2::uuid[] IS NULL OR banca_id IS NULL OR banca_id = ANY($2))
+          END";
+
+fn check_ctes() -> String {
+    format!(
+        "WITH scope AS ({CHECK_SCOPE}),
+         expected AS ({EXPECTED_COUNTERS}),
+         actual AS (
+             SELECT c.sorteo_id, c.scope_kind, c.scope_id, c.mkey, c.number, c.amount
+             FROM sale_counters c WHERE c.sorteo_id IN (SELECT id FROM scope)),
+         diff AS (
+             SELECT COALESCE(a.sorteo_id, e.sorteo_id) AS sorteo_id,
+                    COALESCE(a.scope_kind, e.scope_kind) AS scope_kind,
+                    COALESCE(a.scope_id, e.scope_id) AS scope_id,
+                    COALESCE(a.mkey, e.mkey) AS mkey,
+                    COALESCE(a.number, e.number) AS number,
+                    COALESCE(a.amount, 0) AS counter,
+                    COALESCE(e.amount, 0) AS expected
+             FROM actual a FULL JOIN expected e
+               ON a.sorteo_id = e.sorteo_id AND a.scope_id = e.scope_id AND a.mkey = e.mkey
+              AND a.number = e.number
+             WHERE COALESCE(a.amount, 0) <> COALESCE(e.amount, 0))"
+    )
+}
+
+/// A counter that disagrees with the jugadas (`counter` 0: the row is missing).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CounterMismatch {
+    pub sorteo_id: Uuid,
+    pub scope_kind: String,
+    pub scope_id: Uuid,
+    pub mkey: Uuid,
+    pub number: String,
+    pub counter: Decimal,
+    pub expected: Decimal,
+}
+
+/// The outcome of a counter check.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CounterCheck {
+    /// Sorteos covered.
+    pub sorteos: i64,
+    /// Counter rows read.
+    pub rows: i64,
+    /// Keys whose counter differs from the sum of their live jugadas.
+    pub mismatches: i64,
+    /// The first mismatches, by sorteo, scope, key and number.
+    pub sample: Vec<CounterMismatch>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CheckTotals {
+    sorteos: i64,
+    rows: i64,
+    mismatches: i64,
+}
+
+/// Compares the counters of sorteo `sorteo_id`, or (when `None`) of the SCHEDULED/OPEN sorteos
+/// of `bancas` and the global ones, with the sums of their live jugadas; up to `sample`
+/// mismatches are listed. Reads only: without the sorteo lock a sale committing meanwhile can
+/// show as a passing mismatch.
+pub async fn check_counters(
+    conn: &mut PgConnection,
+    sorteo_id: Option<Uuid>,
+    bancas: Option<&[Uuid]>,
+    sample: i64,
+) -> Result<CounterCheck, sqlx::Error> {
+    let ctes = check_ctes();
+    let totals: CheckTotals = query_as(&format!(
+        "{ctes}
+         SELECT (SELECT count(*) FROM scope) AS sorteos, (SELECT count(*) FROM actual) AS rows,
+                (SELECT count(*) FROM diff) AS mismatches"
+    ))
+    .bind(sorteo_id)
+    .bind(bancas)
+    .fetch_one(&mut *conn)
+    .await?;
+    let sample = if totals.mismatches > 0 && sample > 0 {
+        query_as(&format!(
+            "{ctes}
+             SELECT sorteo_id, scope_kind, scope_id, mkey, number, counter, expected FROM diff
+             ORDER BY sorteo_id, scope_id, mkey, number LIMIT $3"
+        ))
+        .bind(sorteo_id)
+        .bind(bancas)
+        .bind(sample)
+        .fetch_all(conn)
+        .await?
+    } else {
+        Vec::new()
+    };
+    Ok(CounterCheck {
+        sorteos: totals.sorteos,
+        rows: totals.rows,
+        mismatches: totals.mismatches,
+        sample,
+    })
+}
+
+/// Rebuilds the counters of sorteo `sorteo_id` from its live jugadas: deletes them and inserts
+/// the sums (in key order, the order every counter writer locks in). Returns the rows written.
+/// Call it holding the sorteo row `FOR UPDATE`: sales, cancellations, restores and exclusion
+/// changes all lock the sorteo first, so none runs meanwhile.
+pub async fn rebuild_counters(
+    conn: &mut PgConnection,
+    sorteo_id: Uuid,
+) -> Result<u64, sqlx::Error> {
+    query("DELETE FROM sale_counters WHERE sorteo_id = $1")
+        .bind(sorteo_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(query(&format!(
+        "WITH scope AS (SELECT $1::uuid AS id)
+         INSERT INTO sale_counters (sorteo_id, scope_kind, scope_id, mkey, number, amount)
+         SELECT sorteo_id, scope_kind, scope_id, mkey, number, amount
+         FROM ({EXPECTED_COUNTERS}) e
+         ORDER BY scope_id, mkey, number"
+    ))
+    .bind(sorteo_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }

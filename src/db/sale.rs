@@ -55,6 +55,239 @@ pub async fn sorteo_for_sale(
     .await
 }
 
+/// Everything a sale reads before its limits, in one statement: the seller (`seller_id`), its
+/// ventana, banca and listero policy, the sorteo (locked `FOR KEY SHARE`, with the database
+/// clock), the next ticket sequence value, the multipliers of lotería `loteria_id` plus those
+/// named, and the exclusion entries of the sorteo that reach the seller.
+#[derive(Debug, Clone)]
+pub struct SaleContext {
+    pub user: Option<SaleUser>,
+    pub ventana: Option<SaleVentana>,
+    pub sorteo: Option<SaleSorteo>,
+    pub seq: i64,
+    pub multipliers: Vec<SaleMultiplier>,
+    pub exclusions: Vec<SaleExclusion>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ContextRow {
+    u_id: Option<Uuid>,
+    u_name: Option<String>,
+    u_username: Option<String>,
+    u_code: Option<String>,
+    u_phone: Option<String>,
+    u_role: Option<Role>,
+    u_ventana_id: Option<Uuid>,
+    u_active: Option<bool>,
+    u_settings: Option<Value>,
+    u_policy: Option<Value>,
+    v_id: Option<Uuid>,
+    v_banca_id: Option<Uuid>,
+    v_name: Option<String>,
+    v_code: Option<String>,
+    v_phone: Option<String>,
+    v_settings: Option<Value>,
+    v_active: Option<bool>,
+    v_policy: Option<Value>,
+    b_active: Option<bool>,
+    b_cutoff: Option<i32>,
+    b_policy: Option<Value>,
+    b_min_bet: Option<Decimal>,
+    b_max_per_number: Option<Decimal>,
+    l_policy: Option<Value>,
+    s_id: Option<Uuid>,
+    s_loteria_id: Option<Uuid>,
+    s_banca_id: Option<Uuid>,
+    s_name: Option<String>,
+    s_scheduled_at: Option<DateTime<Utc>>,
+    s_status: Option<SorteoStatus>,
+    s_is_active: Option<bool>,
+    s_deleted: Option<bool>,
+    s_digits: Option<i16>,
+    s_winning_number: Option<String>,
+    s_loteria_name: Option<String>,
+    s_loteria_rules: Option<Value>,
+    now: DateTime<Utc>,
+    seq: i64,
+    m_ids: Option<Vec<Uuid>>,
+    m_loterias: Option<Vec<Uuid>>,
+    m_names: Option<Vec<String>>,
+    m_values: Option<Vec<Decimal>>,
+    m_kinds: Option<Vec<String>>,
+    m_active: Option<Vec<bool>>,
+    m_created: Option<Vec<DateTime<Utc>>>,
+    e_multipliers: Option<Vec<Option<Uuid>>>,
+    e_numbers: Option<Vec<Option<String>>>,
+}
+
+pub async fn sale_context(
+    conn: &mut PgConnection,
+    seller_id: Uuid,
+    sorteo_id: Uuid,
+    loteria_id: Uuid,
+    named_multipliers: &[Uuid],
+) -> Result<SaleContext, sqlx::Error> {
+    let r: ContextRow = query_as(
+        "WITH u AS (
+             SELECT id, name, username::text AS username, code, phone, role, ventana_id,
+                    is_active AND deleted_at IS NULL AS active, settings, commission_policy_json
+             FROM users WHERE id = $1),
+         v AS (
+             SELECT v.id, v.banca_id, v.name, v.code, v.phone, v.settings,
+                    v.is_active AND v.deleted_at IS NULL AS active,
+                    v.commission_policy_json AS ventana_policy,
+                    b.is_active AND b.deleted_at IS NULL AS banca_active,
+                    b.sales_cutoff_minutes, b.commission_policy_json AS banca_policy,
+                    b.default_min_bet, b.global_max_per_number,
+                    (SELECT l.commission_policy_json FROM users l
+                      WHERE l.ventana_id = v.id AND l.role = 'VENTANA' AND l.is_active
+                        AND l.deleted_at IS NULL
+                      ORDER BY l.updated_at DESC, l.id DESC LIMIT 1) AS listero_policy
+             FROM ventanas v JOIN bancas b ON b.id = v.banca_id
+             WHERE v.id = (SELECT ventana_id FROM u)),
+         s AS (
+             SELECT s.id, s.loteria_id, s.banca_id, s.name, s.scheduled_at, s.status, s.is_active,
+                    s.deleted_at IS NOT NULL AS deleted, s.digits, s.winning_number,
+                    l.name AS loteria_name, l.rules_json
+             FROM sorteos s JOIN loterias l ON l.id = s.loteria_id
+             WHERE s.id = $2
+             FOR KEY SHARE OF s),
+         m AS (
+             SELECT id, loteria_id, name, value_x, kind::text AS kind, is_active, created_at
+             FROM loteria_multipliers WHERE loteria_id = $3 OR id = ANY($4)
+             ORDER BY created_at, id),
+         e AS (
+             SELECT x.multiplier_id, x.number FROM sorteo_lista_exclusions x, v
+             WHERE x.sorteo_id = $2 AND x.banca_id = v.banca_id
+               AND (x.ventana_id IS NULL OR x.ventana_id = v.id)
+               AND (x.vendedor_id IS NULL OR x.vendedor_id = $1))
+         SELECT u.id AS u_id, u.name AS u_name, u.username AS u_username, u.code AS u_code,
+                u.phone AS u_phone, u.role AS u_role, u.ventana_id AS u_ventana_id,
+                u.active AS u_active, u.settings AS u_settings,
+                u.commission_policy_json AS u_policy,
+                v.id AS v_id, v.banca_id AS v_banca_id, v.name AS v_name, v.code AS v_code,
+                v.phone AS v_phone, v.settings AS v_settings, v.active AS v_active,
+                v.ventana_policy AS v_policy, v.banca_active AS b_active,
+                v.sales_cutoff_minutes AS b_cutoff, v.banca_policy AS b_policy,
+                v.default_min_bet AS b_min_bet, v.global_max_per_number AS b_max_per_number,
+                v.listero_policy AS l_policy,
+                s.id AS s_id, s.loteria_id AS s_loteria_id, s.banca_id AS s_banca_id,
+                s.name AS s_name, s.scheduled_at AS s_scheduled_at, s.status AS s_status,
+                s.is_active AS s_is_active, s.deleted AS s_deleted, s.digits AS s_digits,
+                s.winning_number AS s_winning_number, s.loteria_name AS s_loteria_name,
+                s.rules_json AS s_loteria_rules,
+                now() AS now, nextval('ticket_number_seq') AS seq,
+                (SELECT array_agg(id) FROM m) AS m_ids,
+                (SELECT array_agg(loteria_id) FROM m) AS m_loterias,
+                (SELECT array_agg(name::text) FROM m) AS m_names,
+                (SELECT array_agg(value_x) FROM m) AS m_values,
+                (SELECT array_agg(kind) FROM m) AS m_kinds,
+                (SELECT array_agg(is_active) FROM m) AS m_active,
+                (SELECT array_agg(created_at) FROM m) AS m_created,
+                (SELECT array_agg(multiplier_id) FROM e) AS e_multipliers,
+                (SELECT array_agg(number) FROM e) AS e_numbers
+         FROM (SELECT 1) one
+         LEFT JOIN u ON true LEFT JOIN v ON true LEFT JOIN s ON true",
+    )
+    .bind(seller_id)
+    .bind(sorteo_id)
+    .bind(loteria_id)
+    .bind(named_multipliers)
+    .fetch_one(conn)
+    .await?;
+    let user = match (r.u_id, r.u_role) {
+        (Some(id), Some(role)) => Some(SaleUser {
+            id,
+            name: r.u_name.unwrap_or_default(),
+            username: r.u_username.unwrap_or_default(),
+            code: r.u_code,
+            phone: r.u_phone,
+            role,
+            ventana_id: r.u_ventana_id,
+            active: r.u_active.unwrap_or(false),
+            settings: r.u_settings,
+            commission_policy_json: r.u_policy,
+        }),
+        _ => None,
+    };
+    let ventana = match (r.v_id, r.v_banca_id) {
+        (Some(id), Some(banca_id)) => Some(SaleVentana {
+            id,
+            banca_id,
+            name: r.v_name.unwrap_or_default(),
+            code: r.v_code.unwrap_or_default(),
+            phone: r.v_phone,
+            settings: r.v_settings,
+            active: r.v_active.unwrap_or(false),
+            ventana_policy: r.v_policy,
+            banca_active: r.b_active.unwrap_or(false),
+            banca_cutoff_minutes: r.b_cutoff.unwrap_or(1),
+            banca_policy: r.b_policy,
+            default_min_bet: r.b_min_bet.unwrap_or_default(),
+            global_max_per_number: r.b_max_per_number.unwrap_or_default(),
+            listero_policy: r.l_policy,
+        }),
+        _ => None,
+    };
+    let sorteo = match (r.s_id, r.s_loteria_id, r.s_scheduled_at, r.s_status) {
+        (Some(id), Some(loteria_id), Some(scheduled_at), Some(status)) => Some(SaleSorteo {
+            id,
+            loteria_id,
+            banca_id: r.s_banca_id,
+            name: r.s_name.unwrap_or_default(),
+            scheduled_at,
+            status,
+            is_active: r.s_is_active.unwrap_or(false),
+            deleted: r.s_deleted.unwrap_or(true),
+            digits: r.s_digits.unwrap_or(2),
+            winning_number: r.s_winning_number,
+            loteria_name: r.s_loteria_name.unwrap_or_default(),
+            loteria_rules: r.s_loteria_rules.unwrap_or(Value::Null),
+            now: r.now,
+        }),
+        _ => None,
+    };
+    let ids = r.m_ids.unwrap_or_default();
+    let loterias = r.m_loterias.unwrap_or_default();
+    let names = r.m_names.unwrap_or_default();
+    let values = r.m_values.unwrap_or_default();
+    let kinds = r.m_kinds.unwrap_or_default();
+    let active = r.m_active.unwrap_or_default();
+    let created = r.m_created.unwrap_or_default();
+    let multipliers = ids
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| SaleMultiplier {
+            id,
+            loteria_id: loterias.get(i).copied().unwrap_or_default(),
+            name: names.get(i).cloned().unwrap_or_default(),
+            value_x: values.get(i).copied().unwrap_or_default(),
+            kind: kinds.get(i).cloned().unwrap_or_default(),
+            is_active: active.get(i).copied().unwrap_or(false),
+            created_at: created.get(i).copied().unwrap_or(r.now),
+        })
+        .collect();
+    let e_numbers = r.e_numbers.unwrap_or_default();
+    let exclusions = r
+        .e_multipliers
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, multiplier_id)| SaleExclusion {
+            multiplier_id,
+            number: e_numbers.get(i).cloned().flatten(),
+        })
+        .collect();
+    Ok(SaleContext {
+        user,
+        ventana,
+        sorteo,
+        seq: r.seq,
+        multipliers,
+        exclusions,
+    })
+}
+
 /// A user as the sale path needs it (the seller, or the vendedor a ticket belongs to).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SaleUser {
@@ -68,17 +301,6 @@ pub struct SaleUser {
     pub active: bool,
     pub settings: Option<Value>,
     pub commission_policy_json: Option<Value>,
-}
-
-pub async fn user(conn: &mut PgConnection, id: Uuid) -> Result<Option<SaleUser>, sqlx::Error> {
-    query_as(
-        "SELECT id, name, username::text AS username, code, phone, role, ventana_id,
-                is_active AND deleted_at IS NULL AS active, settings, commission_policy_json
-         FROM users WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await
 }
 
 /// The seller's ventana with its banca and its listero's commission policy.
@@ -211,13 +433,6 @@ pub async fn scope_sales(
     .bind(vendedor_id)
     .fetch_one(conn)
     .await
-}
-
-/// The next ticket sequence value (never rolled back, never reused).
-pub async fn next_ticket_seq(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    query_scalar("SELECT nextval('ticket_number_seq')")
-        .fetch_one(conn)
-        .await
 }
 
 /// One counter change: `amount` (positive to sell, negative to release) on
@@ -419,14 +634,47 @@ pub struct IdempotentAnswer<'a> {
     pub body: &'a [u8],
 }
 
-/// Writes the ticket, its jugadas and (for an idempotent sale) its stored answer in one
-/// statement.
-pub async fn insert_ticket(
+/// The audit entry a sale writes with its ticket.
+#[derive(Debug, Clone)]
+pub struct SaleAudit<'a> {
+    pub user_id: Uuid,
+    pub banca_id: Uuid,
+    pub details: &'a Value,
+    pub request_id: Option<&'a str>,
+}
+
+/// What [`write_sale`] did.
+#[derive(Debug, Clone)]
+pub struct SaleWrite {
+    /// False when a counter went over its cap: nothing but the counters was written, and the
+    /// caller must roll back.
+    pub inserted: bool,
+    /// Every counter of the sale after the addition.
+    pub counters: Vec<CounterValue>,
+}
+
+/// The whole write of a sale in one statement: add `deltas` to the counters (rows locked in
+/// key order), and — only when no counter went over its cap (`caps[i]` is the smallest
+/// cumulative limit on `deltas[i]`'s counter, `None` for none) — insert the ticket, its
+/// jugadas, the stored idempotent answer and the audit entry.
+pub async fn write_sale(
     conn: &mut PgConnection,
+    deltas: &[(CounterDelta, Option<Decimal>)],
+    allowed: bool,
     t: &NewTicket<'_>,
     jugadas: &[NewJugada],
     answer: Option<&IdempotentAnswer<'_>>,
-) -> Result<(), sqlx::Error> {
+    audit: &SaleAudit<'_>,
+) -> Result<SaleWrite, sqlx::Error> {
+    let mut sorted: Vec<&(CounterDelta, Option<Decimal>)> = deltas.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let c_kinds: Vec<&str> = sorted.iter().map(|d| d.0.scope_kind).collect();
+    let c_scopes: Vec<Uuid> = sorted.iter().map(|d| d.0.scope_id).collect();
+    let c_mkeys: Vec<Uuid> = sorted.iter().map(|d| d.0.mkey).collect();
+    let c_numbers: Vec<&str> = sorted.iter().map(|d| d.0.number.as_str()).collect();
+    let c_amounts: Vec<Decimal> = sorted.iter().map(|d| d.0.amount).collect();
+    let c_caps: Vec<Option<Decimal>> = sorted.iter().map(|d| d.1).collect();
+
     let ids: Vec<Uuid> = jugadas.iter().map(|j| j.id).collect();
     let positions: Vec<i16> = jugadas.iter().map(|j| j.position).collect();
     let kinds: Vec<&str> = jugadas.iter().map(|j| j.kind).collect();
@@ -449,13 +697,28 @@ pub async fn insert_ticket(
         .iter()
         .map(|j| j.listero_commission_amount)
         .collect();
-    query(
-        "WITH t AS (
+    let rows: Vec<(Uuid, Uuid, String, Decimal, bool)> = query_as(
+        "WITH d AS (
+             SELECT * FROM unnest($17::text[], $18::uuid[], $19::uuid[], $20::text[],
+                                  $21::numeric[], $22::numeric[])
+                  WITH ORDINALITY AS d(k, s, m, n, a, cap, i)),
+         c AS (
+             INSERT INTO sale_counters AS c (sorteo_id, scope_kind, scope_id, mkey, number, amount)
+             SELECT $6, k, s, m, n, a FROM d ORDER BY i
+             ON CONFLICT (sorteo_id, scope_id, mkey, number)
+             DO UPDATE SET amount = c.amount + EXCLUDED.amount
+             RETURNING c.scope_id, c.mkey, c.number, c.amount),
+         ok AS (
+             SELECT NOT EXISTS (
+                 SELECT 1 FROM c JOIN d ON d.s = c.scope_id AND d.m = c.mkey AND d.n = c.number
+                 WHERE d.cap IS NOT NULL AND c.amount > d.cap) AS ok),
+         t AS (
              INSERT INTO tickets (id, ticket_number, business_date, banca_id, loteria_id,
                  sorteo_id, ventana_id, vendedor_id, total_amount, total_commission,
                  total_listero_commission, cliente_nombre, created_by, created_by_role,
                  idempotency_key, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16
+             WHERE $44 AND (SELECT ok FROM ok)
              RETURNING id),
          j AS (
              INSERT INTO jugadas (id, ticket_id, sorteo_id, banca_id, position, type, number,
@@ -464,17 +727,28 @@ pub async fn insert_ticket(
                  listero_commission_amount, created_at, updated_at)
              SELECT u.id, t.id, $6, $4, u.pos, u.kind::bet_type, u.num, u.rev, u.amount, u.x,
                     u.mult, u.pct, u.camt, u.origin, u.rule, u.lamt, $16, $16
-             FROM t, unnest($17::uuid[], $18::int2[], $19::text[], $20::text[], $21::text[],
-                            $22::numeric[], $23::numeric[], $24::uuid[], $25::numeric[],
-                            $26::numeric[], $27::text[], $28::text[], $29::numeric[])
+             FROM t, unnest($23::uuid[], $24::int2[], $25::text[], $26::text[], $27::text[],
+                            $28::numeric[], $29::numeric[], $30::uuid[], $31::numeric[],
+                            $32::numeric[], $33::text[], $34::text[], $35::numeric[])
                   AS u(id, pos, kind, num, rev, amount, x, mult, pct, camt, origin, rule, lamt)
              RETURNING 1),
          k AS (
-             UPDATE idempotency_keys SET ticket_id = (SELECT id FROM t), status_code = $31,
-                    response_body = $32
-             WHERE $30::uuid IS NOT NULL AND user_id = $30 AND key = $33
+             UPDATE idempotency_keys SET ticket_id = (SELECT id FROM t), status_code = $37,
+                    response_body = $38
+             WHERE $36::uuid IS NOT NULL AND user_id = $36 AND key = $39
+               AND EXISTS (SELECT 1 FROM t)
+             RETURNING 1),
+         a AS (
+             INSERT INTO activity_logs (user_id, banca_id, action, target_type, target_id,
+                                        details, request_id)
+             SELECT $40, $41, 'TICKET_CREATE', 'TICKET', t.id::text, $42, $43 FROM t
              RETURNING 1)
-         SELECT (SELECT count(*) FROM j) + (SELECT count(*) FROM k)",
+         SELECT c.scope_id, c.mkey, c.number, c.amount,
+                EXISTS (SELECT 1 FROM t)
+                    AND (SELECT count(*) FROM j) >= 0
+                    AND (SELECT count(*) FROM k) >= 0
+                    AND (SELECT count(*) FROM a) >= 0 AS inserted
+         FROM c",
     )
     .bind(t.id)
     .bind(t.ticket_number)
@@ -492,6 +766,12 @@ pub async fn insert_ticket(
     .bind(t.created_by_role)
     .bind(t.idempotency_key)
     .bind(t.created_at)
+    .bind(&c_kinds)
+    .bind(&c_scopes)
+    .bind(&c_mkeys)
+    .bind(&c_numbers)
+    .bind(&c_amounts)
+    .bind(&c_caps)
     .bind(&ids)
     .bind(&positions)
     .bind(&kinds)
@@ -509,9 +789,26 @@ pub async fn insert_ticket(
     .bind(answer.map(|a| a.status_code))
     .bind(answer.map(|a| a.body))
     .bind(answer.map(|a| a.key))
-    .execute(conn)
-    .await
-    .map(|_| ())
+    .bind(audit.user_id)
+    .bind(audit.banca_id)
+    .bind(audit.details)
+    .bind(audit.request_id)
+    .bind(allowed)
+    .fetch_all(conn)
+    .await?;
+    let inserted = rows.first().is_some_and(|r| r.4);
+    Ok(SaleWrite {
+        inserted,
+        counters: rows
+            .into_iter()
+            .map(|(scope_id, mkey, number, amount, _)| CounterValue {
+                scope_id,
+                mkey,
+                number,
+                amount,
+            })
+            .collect(),
+    })
 }
 
 /// A ticket row locked for a state change (cancel, restore).

@@ -1,7 +1,10 @@
 //! Queries over sorteos: the status enum, the locked row a transition works on, the view the
-//! API shows (with its lotería, extra multiplier and exclusion flag), inserts (single and the
-//! idempotent bulk seed), state writes, soft delete/restore (single and by lotería cascade) and
-//! the scoped list.
+//! API shows (with its lotería, extra multiplier and exclusion flag), the ticket counts of a
+//! page of sorteos, inserts (single and the idempotent bulk seed), state writes and what they do
+//! to the sorteo's tickets (`is_sorteo_closed`, the delete cascade), soft delete/restore (single
+//! and by lotería cascade) and the scoped list.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -82,6 +85,9 @@ pub struct SorteoView {
     pub extra_multiplier_name: Option<String>,
     pub extra_multiplier_value_x: Option<Decimal>,
     pub has_exclusions: bool,
+    /// The caller's live tickets of the sorteo (see [`ticket_counts`]); filled by the service.
+    #[sqlx(skip)]
+    pub ticket_count: i64,
 }
 
 const ROW_COLUMNS: &str = "s.id, s.loteria_id, s.banca_id, s.name, s.scheduled_at, s.status,
@@ -121,6 +127,107 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<SorteoRow>
     .bind(id)
     .fetch_optional(conn)
     .await
+}
+
+/// Whose tickets a count includes: `None` is no filter on that column.
+#[derive(Debug, Clone, Default)]
+pub struct TicketScope {
+    pub bancas: Option<Vec<Uuid>>,
+    pub ventana_id: Option<Uuid>,
+    pub vendedor_id: Option<Uuid>,
+}
+
+/// The live tickets (neither CANCELLED nor EXCLUDED, not deleted) of each of `sorteo_ids`
+/// within `scope`, in one query. Sorteos without any are absent.
+pub async fn ticket_counts(
+    conn: &mut PgConnection,
+    sorteo_ids: &[Uuid],
+    scope: &TicketScope,
+) -> Result<HashMap<Uuid, i64>, sqlx::Error> {
+    if sorteo_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Uuid, i64)> = query_as(
+        "SELECT sorteo_id, count(*) FROM tickets
+         WHERE sorteo_id = ANY($1) AND deleted_at IS NULL
+           AND status NOT IN ('CANCELLED', 'EXCLUDED')
+           AND ($2::uuid[] IS NULL OR banca_id = ANY($2))
+           AND ($3::uuid IS NULL OR ventana_id = $3)
+           AND ($4::uuid IS NULL OR vendedor_id = $4)
+         GROUP BY sorteo_id",
+    )
+    .bind(sorteo_ids)
+    .bind(&scope.bancas)
+    .bind(scope.ventana_id)
+    .bind(scope.vendedor_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Sets `is_sorteo_closed` on every non-deleted ticket of the sorteo (`closed`: on close;
+/// `false`: when it reopens). Returns how many tickets changed. Call it holding the sorteo row
+/// lock (sorteo first, then tickets).
+pub async fn mark_tickets_closed(
+    conn: &mut PgConnection,
+    id: Uuid,
+    closed: bool,
+) -> Result<u64, sqlx::Error> {
+    Ok(query(
+        "UPDATE tickets SET is_sorteo_closed = $2, updated_at = now()
+         WHERE sorteo_id = $1 AND deleted_at IS NULL AND is_sorteo_closed <> $2",
+    )
+    .bind(id)
+    .bind(closed)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// The `deleted_reason` prefix of the tickets a sorteo delete took with it (the existing
+/// system's text); a restore brings back exactly those.
+pub const TICKET_CASCADE_REASON: &str = "Eliminado por cascada del sorteo";
+
+/// Soft-deletes the non-deleted tickets of a sorteo being deleted (`deleted_at`, who, and the
+/// reason `"Eliminado por cascada del sorteo: <reason|sin motivo>"`); their status, jugadas and
+/// counters are kept, so a restore brings them back as they were. Returns how many.
+pub async fn cascade_delete_tickets(
+    conn: &mut PgConnection,
+    id: Uuid,
+    deleted_by: &str,
+    reason: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    Ok(query(
+        "UPDATE tickets SET deleted_at = now(), deleted_by = $2,
+             deleted_reason = $3 || ': ' || COALESCE($4, 'sin motivo'), updated_at = now()
+         WHERE sorteo_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(deleted_by)
+    .bind(TICKET_CASCADE_REASON)
+    .bind(reason)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Undeletes the tickets the delete of the sorteo took with it (not those deleted otherwise,
+/// such as cancelled tickets). Returns how many.
+pub async fn cascade_restore_tickets(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<u64, sqlx::Error> {
+    Ok(query(
+        "UPDATE tickets SET deleted_at = NULL, deleted_by = NULL, deleted_reason = NULL,
+             updated_at = now()
+         WHERE sorteo_id = $1 AND deleted_at IS NOT NULL AND status <> 'CANCELLED'
+           AND starts_with(deleted_reason, $2 || ':')",
+    )
+    .bind(id)
+    .bind(TICKET_CASCADE_REASON)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 /// The columns a create or an update writes.

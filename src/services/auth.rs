@@ -111,6 +111,25 @@ fn sign_pair(
 }
 
 /// Checks credentials and opens a session. Failed attempts count against the client IP and
+
+/// Runs password hashing or verification on the blocking pool, at most one per core at a
+/// time: argon2 is CPU-bound and takes 19 MiB per call, so a burst of logins queues here
+/// instead of multiplying memory and starving the sale path.
+async fn password_work<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+        )
+    });
+    let _permit = permits.acquire().await.ok();
+    tokio::task::spawn_blocking(f).await
+}
+
 /// the username; a known and an unknown username fail the same way.
 pub async fn login(
     pool: &PgPool,
@@ -134,7 +153,7 @@ pub async fn login(
         .unwrap_or_else(|| decoy_hash());
     let verified = {
         let (pw, h) = (input.password.clone(), hash.to_string());
-        tokio::task::spawn_blocking(move || password::verify(&pw, &h))
+        password_work(move || password::verify(&pw, &h))
             .await
             .unwrap_or(Verified::No)
     };
@@ -162,7 +181,7 @@ pub async fn login(
     throttle.succeeded(&user_key, &ip_key);
     if verified == Verified::YesNeedsRehash {
         let pw = input.password.clone();
-        let fresh = tokio::task::spawn_blocking(move || password::hash(&pw))
+        let fresh = password_work(move || password::hash(&pw))
             .await
             .map_err(|_| AuthError::Password(PasswordError::Hashing))??;
         db::users::set_password_hash(&mut tx, user.id, &fresh).await?;
@@ -512,14 +531,14 @@ pub async fn change_password(
         .await?
         .ok_or(AuthError::NotFound)?;
     let (pw, h) = (current.to_string(), user.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &h))
+    let ok = password_work(move || password::verify(&pw, &h))
         .await
         .unwrap_or(Verified::No);
     if ok == Verified::No {
         return Err(AuthError::WrongPassword);
     }
     let pw = new.to_string();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+    let hash = password_work(move || password::hash(&pw))
         .await
         .map_err(|_| AuthError::Password(PasswordError::Hashing))??;
     db::users::set_password_hash(&mut tx, actor.user_id, &hash).await?;

@@ -3,9 +3,24 @@
 //! [`is_excluded`], which the sale calls for each line. Exclude and include are idempotent (the
 //! table's unique key) and each change writes one activity entry in its transaction.
 //!
+//! An exclusion changes the tickets already sold (domain-sales §4.6), in the same transaction
+//! as the entry, which first locks the sorteo row `FOR UPDATE` (sales, cancellations and
+//! restores hold it `FOR KEY SHARE`, so none runs meanwhile), then the tickets, then the
+//! counters — the lock order of every ticket writer:
+//! - exclude: the live jugadas the entry covers (of ACTIVE tickets) become `isExcluded`,
+//!   inactive, with `excludedAt/By/Reason`; a ticket whose jugadas are now all excluded becomes
+//!   EXCLUDED and inactive; the excluded amounts are released from the per-number counters;
+//! - include: the entry is removed; the jugadas it covered that no other entry covers are
+//!   un-excluded (active again unless their ticket was cancelled meanwhile); an EXCLUDED ticket
+//!   with a jugada no longer excluded is ACTIVE again; their amounts are added back to the
+//!   counters **without checking limits**: re-including is the banca's decision to carry that
+//!   list again, even past a limit that later sales filled (those later sales stay valid).
+//!
 //! Who: ADMIN and BANCA (of the sorteo's banca) write; everyone of the banca reads, a VENTANA
 //! only the entries about its ventana (its vendedores included) and the banca-wide ones, a
 //! VENDEDOR only those that apply to it. Objects out of reach answer 404.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -14,13 +29,17 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::db;
-use crate::db::listas::{Audience, ExclusionFilter, ExclusionKey, ExclusionRow, SorteoRef};
+use crate::db::listas::{
+    Audience, ExclusionFilter, ExclusionKey, ExclusionRow, MovedJugada, SorteoRef,
+};
+use crate::db::sale::{CountedJugada, CounterDelta};
 use crate::domain::authz::Actor;
 use crate::domain::numbers::canonical;
 use crate::domain::roles::Role;
 use crate::http::error::ErrorDetail;
 use crate::services::activity;
 use crate::services::restrictions::sorteo_visible;
+use crate::services::sale::{counter_deltas, CountLine};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ListaError {
@@ -69,7 +88,8 @@ fn require_writer(actor: &Actor) -> Result<(), ListaError> {
     }
 }
 
-/// The sorteo when the caller sees it; `lock` takes a share lock for a write transaction.
+/// The sorteo when the caller sees it; `lock` takes the row lock (`FOR UPDATE`) for a write
+/// transaction, which waits for the sales in flight and holds new ones back until the end.
 async fn visible_sorteo(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -77,7 +97,7 @@ async fn visible_sorteo(
     lock: bool,
 ) -> Result<SorteoRef, ListaError> {
     let found = if lock {
-        db::listas::sorteo_ref_for_share(conn, id).await?
+        db::listas::sorteo_ref_for_update(conn, id).await?
     } else {
         db::listas::sorteo_ref(conn, id).await?
     };
@@ -175,6 +195,105 @@ async fn resolve(
     ))
 }
 
+/// The counter changes of `moved` jugadas: per ticket scopes (its vendedor, ventana and banca),
+/// merged so every (scope, key, number) appears once, as the counter writers need.
+fn moved_deltas(moved: &[MovedJugada]) -> Vec<CounterDelta> {
+    let mut by_scopes: BTreeMap<(Uuid, Uuid, Uuid), Vec<CountLine>> = BTreeMap::new();
+    for m in moved {
+        by_scopes
+            .entry((m.vendedor_id, m.ventana_id, m.banca_id))
+            .or_default()
+            .push(CountLine::from(&CountedJugada {
+                kind: m.kind.clone(),
+                number: m.number.clone(),
+                amount: m.amount,
+                multiplier_id: m.multiplier_id,
+            }));
+    }
+    let mut merged: BTreeMap<(Uuid, Uuid, String), CounterDelta> = BTreeMap::new();
+    for ((vendedor, ventana, banca), lines) in &by_scopes {
+        let scopes = [
+            ("VENDEDOR", *vendedor),
+            ("VENTANA", *ventana),
+            ("BANCA", *banca),
+        ];
+        for d in counter_deltas(lines, &scopes) {
+            merged
+                .entry((d.scope_id, d.mkey, d.number.clone()))
+                .and_modify(|x| x.amount += d.amount)
+                .or_insert(d);
+        }
+    }
+    merged.into_values().collect()
+}
+
+/// What an exclusion change did to the tickets.
+#[derive(Debug, Clone, Copy, Default)]
+struct Effect {
+    jugadas: usize,
+    tickets: u64,
+    amount: rust_decimal::Decimal,
+}
+
+/// Excludes what entry `key` (of `banca`) covers among the sold tickets and releases it from
+/// the counters. The sorteo row must be locked.
+async fn apply_exclusion(
+    conn: &mut PgConnection,
+    key: &ExclusionKey,
+    banca: Uuid,
+    by: Uuid,
+    reason: Option<&str>,
+) -> Result<Effect, sqlx::Error> {
+    let tickets = db::listas::lock_tickets_for(conn, key, banca, &["ACTIVE"], false).await?;
+    if tickets.is_empty() {
+        return Ok(Effect::default());
+    }
+    let moved = db::listas::exclude_jugadas(conn, &tickets, key, by, reason).await?;
+    if moved.is_empty() {
+        return Ok(Effect::default());
+    }
+    let mut touched: Vec<Uuid> = moved.iter().map(|m| m.ticket_id).collect();
+    touched.sort();
+    touched.dedup();
+    let excluded = db::listas::mark_tickets_excluded(conn, &touched).await?;
+    db::sale::release_counters(conn, key.sorteo_id, &moved_deltas(&moved)).await?;
+    Ok(Effect {
+        jugadas: moved.len(),
+        tickets: excluded,
+        amount: moved.iter().map(|m| m.amount).sum(),
+    })
+}
+
+/// Reverses what the removed entry `row` excluded (where no other entry still excludes it)
+/// and adds it back to the counters, without checking limits. The sorteo row must be locked.
+async fn reverse_exclusion(
+    conn: &mut PgConnection,
+    key: &ExclusionKey,
+    banca: Uuid,
+    row: &ExclusionRow,
+) -> Result<Effect, sqlx::Error> {
+    let tickets =
+        db::listas::lock_tickets_for(conn, key, banca, &["ACTIVE", "EXCLUDED", "CANCELLED"], true)
+            .await?;
+    if tickets.is_empty() {
+        return Ok(Effect::default());
+    }
+    let ids = db::listas::include_jugadas(conn, &tickets, row).await?;
+    if ids.is_empty() {
+        return Ok(Effect::default());
+    }
+    let reactivated = db::listas::reactivate_tickets(conn, &tickets).await?;
+    let counted = db::listas::counted_among(conn, &ids).await?;
+    if !counted.is_empty() {
+        db::sale::add_to_counters(conn, key.sorteo_id, &moved_deltas(&counted)).await?;
+    }
+    Ok(Effect {
+        jugadas: ids.len(),
+        tickets: reactivated,
+        amount: counted.iter().map(|m| m.amount).sum(),
+    })
+}
+
 fn details(row: &ExclusionRow) -> serde_json::Value {
     json!({
         "exclusionId": row.id,
@@ -186,9 +305,10 @@ fn details(row: &ExclusionRow) -> serde_json::Value {
     })
 }
 
-/// Excludes a list (or a number) from a sorteo (ADMIN; BANCA of the sorteo's banca). Returns
-/// the entry and whether it was created; excluding again changes nothing but a new `reason`.
-/// Refused once the sorteo is EVALUATED or CLOSED.
+/// Excludes a list (or a number) from a sorteo (ADMIN; BANCA of the sorteo's banca): the entry,
+/// and the jugadas it covers among the tickets sold (see the module notes). Returns the entry
+/// and whether it was created; excluding again changes nothing but a new `reason`. Refused
+/// once the sorteo is EVALUATED or CLOSED.
 pub async fn exclude(
     pool: &PgPool,
     actor: &Actor,
@@ -208,19 +328,31 @@ pub async fn exclude(
     )
     .await?
     .is_some();
-    let mut row = db::listas::find_by_key_for_update(&mut tx, &key)
+    let row = db::listas::find_by_key_for_update(&mut tx, &key)
         .await?
         .ok_or(ListaError::NotFound("Exclusión no encontrada"))?;
     let reason_changed = !created && target.reason.is_some() && target.reason != row.reason;
     if reason_changed {
         db::listas::set_reason(&mut tx, row.id, target.reason.as_deref()).await?;
-        row = db::listas::find(&mut tx, row.id)
-            .await?
-            .ok_or(ListaError::NotFound("Exclusión no encontrada"))?;
     }
-    if created || reason_changed {
+    // Also on a repeat: whatever the entry covers is excluded (nothing new, normally).
+    let effect = apply_exclusion(
+        &mut tx,
+        &key,
+        banca,
+        actor.user_id,
+        target.reason.as_deref().or(row.reason.as_deref()),
+    )
+    .await?;
+    let row = db::listas::find(&mut tx, row.id)
+        .await?
+        .ok_or(ListaError::NotFound("Exclusión no encontrada"))?;
+    if created || reason_changed || effect.jugadas > 0 {
         let mut d = details(&row);
         d["created"] = json!(created);
+        d["jugadasExcluded"] = json!(effect.jugadas);
+        d["ticketsExcluded"] = json!(effect.tickets);
+        d["amountExcluded"] = json!(effect.amount);
         activity::record(
             &mut tx,
             actor,
@@ -236,8 +368,10 @@ pub async fn exclude(
     Ok((row, created))
 }
 
-/// Re-includes what `exclude` excluded (same target). Returns the removed entry, or `None`
-/// when there was none (including again changes nothing). Refused once the sorteo is
+/// Re-includes what `exclude` excluded (same target): removes the entry and reverses its
+/// effect on the tickets, adding the amounts back to the counters without checking limits
+/// (see the module notes). Returns the removed entry (its totals as they were before), or
+/// `None` when there was none (including again changes nothing). Refused once the sorteo is
 /// EVALUATED or CLOSED.
 pub async fn include(
     pool: &PgPool,
@@ -256,8 +390,12 @@ pub async fn include(
         return Ok(None);
     };
     db::listas::delete(&mut tx, row.id).await?;
+    let effect = reverse_exclusion(&mut tx, &key, banca, &row).await?;
     let mut d = details(&row);
     d["includeReason"] = json!(target.reason);
+    d["jugadasIncluded"] = json!(effect.jugadas);
+    d["ticketsReactivated"] = json!(effect.tickets);
+    d["amountIncluded"] = json!(effect.amount);
     activity::record(
         &mut tx,
         actor,

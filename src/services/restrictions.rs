@@ -29,13 +29,15 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::listas::SorteoRef;
-use crate::db::restrictions::{Audience, GroupRow, RuleCounts, RuleFields, RuleFilter, RuleRow};
+use crate::db::restrictions::{
+    Audience, CounterCheck, GroupRow, RuleCounts, RuleFields, RuleFilter, RuleRow,
+};
 use crate::domain::authz::Actor;
 use crate::domain::numbers::canonical;
 use crate::domain::roles::Role;
 use crate::domain::rules::{
     resolve_cutoff, resolve_limits, sales_deadline, CutoffContext, CutoffResolution, LimitContext,
-    LimitResolution, LocalNow,
+    LimitResolution, LocalNow, SalesScope,
 };
 use crate::http::error::ErrorDetail;
 use crate::services::activity;
@@ -1043,8 +1045,12 @@ pub async fn for_vendedor(
     Ok(out)
 }
 
-/// The rule-side health report: Banca resolves auto-date numbers at sale time (no job rewrites
-/// them), and per-number sales counters arrive with the sale issue.
+/// How many mismatching counters a health report or a rehydration lists.
+pub const COUNTER_SAMPLE: i64 = 20;
+
+/// The health report: the rule-side facts (Banca resolves auto-date numbers at sale time, no
+/// job rewrites them) and the per-number sales counters of the sorteos still selling compared
+/// with their live jugadas.
 #[derive(Debug, Clone)]
 pub struct RuleHealth {
     pub now: DateTime<Utc>,
@@ -1054,9 +1060,11 @@ pub struct RuleHealth {
     /// The bancas counted (`None`: every banca).
     pub bancas: Option<Vec<Uuid>>,
     pub counts: RuleCounts,
+    /// The counters of the SCHEDULED and OPEN sorteos of those bancas (and the global ones).
+    pub counters: CounterCheck,
 }
 
-/// The rule-side health report (ADMIN), for the active banca or every banca.
+/// The health report (ADMIN), for the active banca or every banca.
 pub async fn health(
     pool: &PgPool,
     actor: &Actor,
@@ -1069,6 +1077,9 @@ pub async fn health(
     let bancas = actor.list_scope();
     let mut conn = pool.acquire().await?;
     let counts = db::restrictions::counts(&mut conn, bancas.as_deref(), None, None).await?;
+    let counters =
+        db::restrictions::check_counters(&mut conn, None, bancas.as_deref(), COUNTER_SAMPLE)
+            .await?;
     let local = LocalNow::at(now, tz);
     Ok(RuleHealth {
         now,
@@ -1076,12 +1087,13 @@ pub async fn health(
         auto_date_number: local.auto_date_number(2),
         bancas,
         counts,
+        counters,
     })
 }
 
-/// The rule-side facts about one sorteo (`POST /restrictions/rehydrate/:sorteoId`).
+/// What `POST /restrictions/rehydrate/:sorteoId` did to one sorteo.
 #[derive(Debug, Clone)]
-pub struct SorteoRuleCheck {
+pub struct SorteoRehydration {
     pub sorteo: SorteoRef,
     pub now: DateTime<Utc>,
     /// The business date of the draw.
@@ -1090,39 +1102,67 @@ pub struct SorteoRuleCheck {
     pub auto_date_number: String,
     /// Active rules that can bind this sorteo's sales.
     pub counts: RuleCounts,
+    /// The counters as they were, compared with the jugadas (the mismatches it fixed).
+    pub before: CounterCheck,
+    /// Counter rows written by the rebuild.
+    pub rows_written: u64,
 }
 
-/// Rule-side facts about sorteo `sorteo_id` (ADMIN): which active rules can bind its sales.
-pub async fn sorteo_check(
+/// Rebuilds the per-number counters of sorteo `sorteo_id` from its live jugadas (ADMIN), in one
+/// transaction that first locks the sorteo row `FOR UPDATE`: sales, cancellations, restores
+/// and exclusion changes hold it too, so none runs meanwhile and the rebuilt counters are
+/// exact at commit. Reports the mismatches found (and fixed), the rows written and the
+/// rule-side facts of the sorteo.
+pub async fn rehydrate(
     pool: &PgPool,
     actor: &Actor,
     sorteo_id: Uuid,
     tz: Tz,
     now: DateTime<Utc>,
-) -> Result<SorteoRuleCheck, RuleError> {
+) -> Result<SorteoRehydration, RuleError> {
     if !actor.is_admin() {
         return Err(RuleError::Forbidden("solo ADMIN"));
     }
-    let mut conn = pool.acquire().await?;
-    let sorteo = db::listas::sorteo_ref(&mut conn, sorteo_id)
+    let mut tx = pool.begin().await?;
+    let sorteo = db::listas::sorteo_ref_for_update(&mut tx, sorteo_id)
         .await?
         .filter(|s| sorteo_visible(actor, s))
         .ok_or(RuleError::NotFound("Sorteo no encontrado"))?;
+    let before =
+        db::restrictions::check_counters(&mut tx, Some(sorteo.id), None, COUNTER_SAMPLE).await?;
+    let rows_written = db::restrictions::rebuild_counters(&mut tx, sorteo.id).await?;
     let bancas = sorteo.banca_id.map(|b| vec![b]);
     let counts = db::restrictions::counts(
-        &mut conn,
+        &mut tx,
         bancas.as_deref(),
         Some(sorteo.loteria_id),
         Some(sorteo.id),
     )
     .await?;
+    activity::record(
+        &mut tx,
+        actor,
+        sorteo.banca_id,
+        "SALE_COUNTERS_REHYDRATE",
+        "SORTEO",
+        sorteo.id,
+        json!({
+            "rowsBefore": before.rows,
+            "mismatchesFixed": before.mismatches,
+            "rowsWritten": rows_written,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
     let digits = u8::try_from(sorteo.digits).unwrap_or(2);
-    Ok(SorteoRuleCheck {
+    Ok(SorteoRehydration {
         business_date: sorteo.scheduled_at.with_timezone(&tz).date_naive(),
         auto_date_number: LocalNow::at(now, tz).auto_date_number(digits),
         sorteo,
         now,
         counts,
+        before,
+        rows_written,
     })
 }
 
@@ -1156,14 +1196,18 @@ pub struct CutoffDiagnosis {
     /// Sales are accepted until (excluding) this instant.
     pub deadline: DateTime<Utc>,
     pub closed: bool,
-    /// Limits with unknown sales (percentage limits fall back to their base).
+    /// Limits with the sorteo's live sales per scope (as the sale reads them).
     pub limits: LimitResolution,
+    /// Those sales: the seller's, its ventana's and its banca's.
+    pub sales: db::sale::ScopeSales,
     /// The rules considered, by id.
     pub rules: HashMap<Uuid, RuleRow>,
 }
 
 /// Explains the cutoff and the limits of a seller in a sorteo (ADMIN; BANCA of its bancas;
-/// VENTANA for its own ventana), with the same pure resolutions the sale uses.
+/// VENTANA for its own ventana), with the same pure resolutions and the same live sales
+/// (percentage limits) the sale uses. The seller is taken as selling itself (its personal
+/// limits bind).
 pub async fn diagnose_cutoff(
     pool: &PgPool,
     actor: &Actor,
@@ -1248,6 +1292,9 @@ pub async fn diagnose_cutoff(
         .collect();
     numbers.sort();
     numbers.dedup();
+    // Percentage limits read the scope's live sales of the sorteo, as the sale does.
+    let sales =
+        db::sale::scope_sales(&mut conn, sorteo.id, ventana.banca_id, ventana.id, user.id).await?;
     let limits = resolve_limits(
         &rules,
         &LimitContext {
@@ -1260,7 +1307,11 @@ pub async fn diagnose_cutoff(
             now: local,
             sold_by_other: false,
             numbers,
-            sales: HashMap::new(),
+            sales: HashMap::from([
+                (SalesScope::Vendedor(user.id), sales.vendedor),
+                (SalesScope::Ventana(ventana.id), sales.ventana),
+                (SalesScope::Banca(ventana.banca_id), sales.banca),
+            ]),
         },
     );
     Ok(CutoffDiagnosis {
@@ -1275,6 +1326,7 @@ pub async fn diagnose_cutoff(
         deadline,
         cutoff,
         limits,
+        sales,
         sorteo,
         rules: rows.into_iter().map(|r| (r.id, r)).collect(),
     })

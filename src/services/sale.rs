@@ -1,18 +1,23 @@
 //! The sale path: `POST /tickets` (sell), `PATCH /tickets/:id/cancel` and `/restore`.
 //!
-//! A sale is one READ COMMITTED transaction on the primary:
-//! 1. idempotency: a live stored answer for (user, key) is replayed (409 on a different
-//!    payload); otherwise the key is claimed first, so a concurrent twin waits on it and then
-//!    replays the winner's answer;
-//! 2. who sells as whom (decision 16), the sorteo read `FOR KEY SHARE` (fresh state; a state
-//!    change waits for the sales in flight), the cutoff with the database clock, canonical
-//!    numbers (decision 14), the lotería's `rulesJson`, the banca's minimum bet, multipliers,
-//!    exclusion lists, multiplier blocks;
-//! 3. the per-number counters of the seller, its ventana and its banca are incremented in key
-//!    order (row locks held to commit), and every applicable limit (decision 15) is checked
-//!    against the values just written: a broken limit rolls everything back;
-//! 4. the ticket (number from a sequence, decision 17), its jugadas with their commission
-//!    snapshot, the stored idempotent answer and the audit entry are written; commit.
+//! A sale is one READ COMMITTED transaction on the primary, in four statements:
+//! 1. idempotency (only with a key): claim (user, key); a live record of an earlier sale makes
+//!    the claim fail and its stored answer is replayed (409 on a different payload); a
+//!    concurrent twin waits on the claimed row and then replays the winner's answer;
+//! 2. the sale context in one query (`db::sale::sale_context`): the seller, its ventana,
+//!    banca and listero policy, the sorteo read `FOR KEY SHARE` (fresh state and the database
+//!    clock; a state change, which locks the row `FOR UPDATE`, waits for the sales in flight),
+//!    the next ticket number, the lotería's multipliers and the exclusion entries. Then, in
+//!    Rust: who sells as whom (decision 16), sorteo state, cutoff, canonical numbers (decision
+//!    14), the lotería's `rulesJson`, the banca's minimum bet, multipliers, exclusions;
+//! 3. the seller's restriction rules; every applicable limit is resolved (decision 15) and
+//!    multiplier blocks applied;
+//! 4. one write (`db::sale::write_sale`): the per-number counters of the seller, its ventana
+//!    and its banca are incremented in key order (row locks held to commit) and, only if no
+//!    counter went over its smallest cumulative limit, the ticket, its jugadas with their
+//!    commission snapshot, the stored idempotent answer and the audit entry are inserted.
+//!    Otherwise the broken limit is named from the returned counters and everything rolls
+//!    back.
 //!
 //! No Redis, no process-local lock: several instances on one database stay correct.
 
@@ -23,7 +28,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use sqlx::{Acquire, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::db::restrictions::RuleRow;
@@ -200,13 +205,9 @@ pub async fn sell(
     req: &SaleRequest,
     settings: &SaleSettings,
 ) -> Result<SaleAnswer, SaleError> {
-    let mut conn = pool.acquire().await?;
-    if let Some(key) = &req.idempotency_key {
-        if let Some(stored) = dbsale::find_idempotent(&mut conn, actor.user_id, key).await? {
-            return replay(stored, &req.request_hash);
-        }
-    }
-    let mut tx = conn.begin().await?;
+    // The key is claimed first thing in the transaction (no separate look-up on the hot path):
+    // a live record makes the claim fail, and the stored answer is replayed.
+    let mut tx = pool.begin().await?;
     if let Some(key) = &req.idempotency_key {
         let claimed = dbsale::claim_idempotent(
             &mut tx,
@@ -217,7 +218,7 @@ pub async fn sell(
         )
         .await?;
         if !claimed {
-            // A twin committed while this one waited on the key: replay its answer.
+            // Answered before, or a twin committed while this one waited on the key: replay.
             tx.rollback().await?;
             let mut conn = pool.acquire().await?;
             return match dbsale::find_idempotent(&mut conn, actor.user_id, key).await? {
@@ -246,68 +247,49 @@ struct Seller {
     created_by_role: Role,
 }
 
-async fn resolve_seller(
-    conn: &mut PgConnection,
+fn resolve_seller(
     actor: &Actor,
     vendedor_id: Option<Uuid>,
+    user: Option<SaleUser>,
+    ventana: Option<SaleVentana>,
 ) -> Result<Seller, SaleError> {
     let on_behalf = vendedor_id.filter(|v| *v != actor.user_id);
-    let user = match on_behalf {
-        Some(target) => {
-            if actor.role == Role::Vendedor {
-                return Err(forbidden(
-                    "FORBIDDEN",
-                    "Un vendedor solo puede vender a su propio nombre",
-                ));
-            }
-            let user = dbsale::user(conn, target)
-                .await?
-                .filter(|u| u.active)
-                .ok_or_else(|| not_found("VENDEDOR_NOT_FOUND", "Vendedor no encontrado o inactivo"))?;
-            if user.role != Role::Vendedor {
-                return Err(invalid(
-                    "INVALID_VENDEDOR",
-                    "vendedorId debe ser un usuario con rol VENDEDOR",
-                ));
-            }
-            let Some(ventana_id) = user.ventana_id else {
-                return Err(invalid(
-                    "VENDEDOR_WITHOUT_VENTANA",
-                    "El vendedor no tiene una Ventana asignada",
-                ));
-            };
-            if actor.role == Role::Ventana && actor.ventana_id != Some(ventana_id) {
-                return Err(forbidden(
-                    "FORBIDDEN",
-                    "vendedorId no pertenece a tu Ventana",
-                ));
-            }
-            user
-        }
-        None => {
-            if actor.role != Role::Vendedor {
-                return Err(invalid(
-                    "VENDEDOR_ID_REQUIRED",
-                    "vendedorId es requerido para este rol",
-                ));
-            }
-            let user = dbsale::user(conn, actor.user_id)
-                .await?
-                .filter(|u| u.active)
-                .ok_or_else(|| not_found("VENDEDOR_NOT_FOUND", "Vendedor no encontrado o inactivo"))?;
-            if user.ventana_id.is_none() {
-                return Err(invalid(
-                    "VENDEDOR_WITHOUT_VENTANA",
-                    "El vendedor no tiene una Ventana asignada",
-                ));
-            }
-            user
-        }
+    if on_behalf.is_some() && actor.role == Role::Vendedor {
+        return Err(forbidden(
+            "FORBIDDEN",
+            "Un vendedor solo puede vender a su propio nombre",
+        ));
+    }
+    if on_behalf.is_none() && actor.role != Role::Vendedor {
+        return Err(invalid(
+            "VENDEDOR_ID_REQUIRED",
+            "vendedorId es requerido para este rol",
+        ));
+    }
+    let user = user
+        .filter(|u| u.active)
+        .ok_or_else(|| not_found("VENDEDOR_NOT_FOUND", "Vendedor no encontrado o inactivo"))?;
+    if user.role != Role::Vendedor {
+        return Err(invalid(
+            "INVALID_VENDEDOR",
+            "vendedorId debe ser un usuario con rol VENDEDOR",
+        ));
+    }
+    let Some(ventana_id) = user.ventana_id else {
+        return Err(invalid(
+            "VENDEDOR_WITHOUT_VENTANA",
+            "El vendedor no tiene una Ventana asignada",
+        ));
     };
-    let ventana_id = user.ventana_id.unwrap_or_default();
-    let ventana = dbsale::ventana(conn, ventana_id)
-        .await?
-        .filter(|v| v.active)
+    if on_behalf.is_some() && actor.role == Role::Ventana && actor.ventana_id != Some(ventana_id)
+    {
+        return Err(forbidden(
+            "FORBIDDEN",
+            "vendedorId no pertenece a tu Ventana",
+        ));
+    }
+    let ventana = ventana
+        .filter(|v| v.active && v.id == ventana_id)
         .ok_or_else(|| not_found("VENTANA_NOT_FOUND", "Ventana no encontrada o inactiva"))?;
     let banca_ok = match actor.role {
         Role::Admin => actor.banca_id.is_none_or(|b| b == ventana.banca_id),
@@ -788,59 +770,113 @@ async fn resolve_for(
     ))
 }
 
-/// Adds the lines to the counters and checks every cumulative and per-ticket limit against
-/// the values just written. On a broken limit the caller must roll back.
-async fn count_and_check(
-    conn: &mut PgConnection,
-    inp: &LimitInputs<'_>,
-    limits: &LimitResolution,
-    lines: &[CountLine],
-) -> Result<(), SaleError> {
-    let scopes = [
-        ("VENDEDOR", inp.vendedor_id),
-        ("VENTANA", inp.ventana.id),
-        ("BANCA", inp.ventana.banca_id),
-    ];
-    let deltas = counter_deltas(lines, &scopes);
-    let values = dbsale::add_to_counters(conn, inp.sorteo.id, &deltas).await?;
-    let after: HashMap<(Uuid, Uuid, &str), Decimal> = values
-        .iter()
-        .map(|v| ((v.scope_id, v.mkey, v.number.as_str()), v.amount))
-        .collect();
-    let key_of = |m: Option<Uuid>| match m {
+fn key_of(inp: &LimitInputs<'_>, m: Option<Uuid>) -> Uuid {
+    match m {
         None => MKEY_ALL,
         Some(id) if inp.reventado_multipliers.contains(&id) => MKEY_REVENTADO,
         Some(id) => id,
-    };
+    }
+}
+
+fn scopes_of(inp: &LimitInputs<'_>) -> [(&'static str, Uuid); 3] {
+    [
+        ("VENDEDOR", inp.vendedor_id),
+        ("VENTANA", inp.ventana.id),
+        ("BANCA", inp.ventana.banca_id),
+    ]
+}
+
+/// The ticket's amount on `number` that a limit on multiplier `m` counts.
+fn in_ticket(inp: &LimitInputs<'_>, lines: &[CountLine], number: &str, m: Option<Uuid>) -> Decimal {
+    let k = key_of(inp, m);
+    lines
+        .iter()
+        .filter(|l| l.number == number && (k == MKEY_ALL || line_key(l) == k))
+        .map(|l| l.amount)
+        .sum()
+}
+
+/// The counter changes of a sale, each with the smallest cumulative limit on its counter, and
+/// whether a per-ticket limit is already broken.
+fn plan_counters(
+    inp: &LimitInputs<'_>,
+    limits: &LimitResolution,
+    lines: &[CountLine],
+) -> (Vec<(CounterDelta, Option<Decimal>)>, bool) {
+    let deltas = counter_deltas(lines, &scopes_of(inp));
+    let planned = deltas
+        .into_iter()
+        .map(|d| {
+            let cap = limits.for_number(&d.number).and_then(|nl| {
+                nl.totals
+                    .iter()
+                    .filter(|b| {
+                        b.counted_in.is_some_and(|s| s.id() == d.scope_id)
+                            && key_of(inp, b.multiplier_id) == d.mkey
+                    })
+                    .map(|b| b.amount)
+                    .min()
+            });
+            (d, cap)
+        })
+        .collect();
+    let per_ticket_broken = lines.iter().any(|l| {
+        limits.for_number(&l.number).is_some_and(|nl| {
+            nl.per_ticket
+                .iter()
+                .any(|b| in_ticket(inp, lines, &l.number, b.multiplier_id) > b.amount)
+        })
+    });
+    (planned, per_ticket_broken)
+}
+
+/// The limit a sale broke, given the counters after its addition: the most specific broken
+/// limit of each number, then the one with the least left.
+fn violation_after(
+    inp: &LimitInputs<'_>,
+    limits: &LimitResolution,
+    lines: &[CountLine],
+    counters: &[dbsale::CounterValue],
+) -> Option<Violation> {
+    let after: HashMap<(Uuid, Uuid, &str), Decimal> = counters
+        .iter()
+        .map(|v| ((v.scope_id, v.mkey, v.number.as_str()), v.amount))
+        .collect();
     let numbers: BTreeSet<&str> = lines.iter().map(|l| l.number.as_str()).collect();
     let mut worst: Option<Violation> = None;
     for n in numbers {
         let Some(nl) = limits.for_number(n) else {
             continue;
         };
-        let in_ticket = |m: Option<Uuid>| -> Decimal {
-            let k = key_of(m);
-            lines
-                .iter()
-                .filter(|l| l.number == n && (k == MKEY_ALL || line_key(l) == k))
-                .map(|l| l.amount)
-                .sum()
-        };
+        let here = |m: Option<Uuid>| in_ticket(inp, lines, n, m);
         let accumulated = |scope: &SalesScope, m: Option<Uuid>| -> Decimal {
             let total = after
-                .get(&(scope.id(), key_of(m), n))
+                .get(&(scope.id(), key_of(inp, m), n))
                 .copied()
                 .unwrap_or_default();
-            (total - in_ticket(m)).max(Decimal::ZERO)
+            (total - here(m)).max(Decimal::ZERO)
         };
-        if let Some(v) = nl.violation(in_ticket, accumulated) {
+        if let Some(v) = nl.violation(here, accumulated) {
             worst = Some(match worst {
                 Some(w) if w.available <= v.available => w,
                 _ => v,
             });
         }
     }
-    match worst {
+    worst
+}
+
+/// Adds the lines to the counters and checks every cumulative and per-ticket limit against
+/// the values just written (restore). On a broken limit the caller must roll back.
+async fn count_and_check(
+    conn: &mut PgConnection,
+    inp: &LimitInputs<'_>,
+    limits: &LimitResolution,
+    lines: &[CountLine],
+) -> Result<(), SaleError> {
+    let deltas = counter_deltas(lines, &scopes_of(inp));
+    let values = dbsale::add_to_counters(conn, inp.sorteo.id, &deltas).await?;
+    match violation_after(inp, limits, lines, &values) {
         None => Ok(()),
         Some(v) => Err(limit_refusal(&v).into()),
     }
@@ -900,18 +936,7 @@ fn limit_refusal(v: &Violation) -> Refusal {
 
 /// Exclusion lists (decision 15): a line of an excluded list, multiplier or number is refused.
 /// A REVENTADO line follows the multiplier of the NUMERO line on its number.
-async fn check_exclusions(
-    conn: &mut PgConnection,
-    sorteo_id: Uuid,
-    ventana: &SaleVentana,
-    vendedor_id: Uuid,
-    lines: &[CountLine],
-) -> Result<(), SaleError> {
-    let entries =
-        dbsale::exclusions(conn, sorteo_id, ventana.banca_id, ventana.id, vendedor_id).await?;
-    if entries.is_empty() {
-        return Ok(());
-    }
+fn excluded_line(entries: &[dbsale::SaleExclusion], lines: &[CountLine]) -> Result<(), SaleError> {
     for l in lines {
         let multiplier = match l.kind {
             BetType::Numero => l.multiplier_id,
@@ -945,6 +970,18 @@ async fn check_exclusions(
     Ok(())
 }
 
+async fn check_exclusions(
+    conn: &mut PgConnection,
+    sorteo_id: Uuid,
+    ventana: &SaleVentana,
+    vendedor_id: Uuid,
+    lines: &[CountLine],
+) -> Result<(), SaleError> {
+    let entries =
+        dbsale::exclusions(conn, sorteo_id, ventana.banca_id, ventana.id, vendedor_id).await?;
+    excluded_line(&entries, lines)
+}
+
 fn to_rules(rows: &[RuleRow]) -> Vec<Rule> {
     rows.iter().map(RuleRow::to_rule).collect()
 }
@@ -955,12 +992,12 @@ async fn sell_in(
     req: &SaleRequest,
     settings: &SaleSettings,
 ) -> Result<SaleAnswer, SaleError> {
-    let seller = resolve_seller(tx, actor, req.vendedor_id).await?;
+    let seller_id = req.vendedor_id.unwrap_or(actor.user_id);
+    let named: Vec<Uuid> = req.lines.iter().filter_map(|l| l.multiplier_id).collect();
+    let ctx = dbsale::sale_context(tx, seller_id, req.sorteo_id, req.loteria_id, &named).await?;
+    let seller = resolve_seller(actor, req.vendedor_id, ctx.user, ctx.ventana)?;
     let ventana = &seller.ventana;
-    let sorteo = check_sorteo(
-        dbsale::sorteo_for_sale(tx, req.sorteo_id).await?,
-        ventana.banca_id,
-    )?;
+    let sorteo = check_sorteo(ctx.sorteo, ventana.banca_id)?;
     if sorteo.loteria_id != req.loteria_id {
         return Err(invalid(
             "SORTEO_LOTERIA_MISMATCH",
@@ -994,8 +1031,7 @@ async fn sell_in(
         sorteo.now.with_timezone(&settings.tz),
     )?;
 
-    let named: Vec<Uuid> = req.lines.iter().filter_map(|l| l.multiplier_id).collect();
-    let multipliers = dbsale::multipliers(tx, sorteo.loteria_id, &named).await?;
+    let multipliers = ctx.multipliers;
     let mapped = map_multipliers(&req.lines, sorteo.loteria_id, &multipliers)?;
     let count_lines: Vec<CountLine> = req
         .lines
@@ -1008,7 +1044,7 @@ async fn sell_in(
             multiplier_id: m.map(|m| m.id),
         })
         .collect();
-    check_exclusions(tx, sorteo.id, ventana, seller.user.id, &count_lines).await?;
+    excluded_line(&ctx.exclusions, &count_lines)?;
 
     let reventado_multipliers: BTreeSet<Uuid> = multipliers
         .iter()
@@ -1072,8 +1108,6 @@ async fn sell_in(
         }
     }
 
-    count_and_check(tx, &inputs, &limits, &count_lines).await?;
-
     // Commission snapshot per line (§3.7), then totals in exact money.
     let now = sorteo.now;
     let policies = Policies {
@@ -1121,8 +1155,7 @@ async fn sell_in(
     let total_listero: Decimal = jugadas.iter().map(|j| j.listero_commission_amount).sum();
 
     let business_date = local_date(sorteo.scheduled_at, settings.tz);
-    let seq = dbsale::next_ticket_seq(tx).await?;
-    let number = ticket_number::format(business_date, seq);
+    let number = ticket_number::format(business_date, ctx.seq);
     let cliente = req
         .cliente_nombre
         .clone()
@@ -1253,46 +1286,57 @@ async fn sell_in(
             status_code: status as i16,
             body: &body,
         });
-    dbsale::insert_ticket(
+    let details = json!({
+        "ticketNumber": number,
+        "totalAmount": total_amount,
+        "jugadas": jugadas.len(),
+        "vendedorId": seller.user.id,
+        "description": format!("Venta del tiquete {number} por ₡{}", money_text(total_amount)),
+    });
+    let request_id = crate::http::middleware::current_request_id();
+    let (planned, per_ticket_broken) = plan_counters(&inputs, &limits, &count_lines);
+    let ticket = NewTicket {
+        id: ticket_id,
+        ticket_number: &number,
+        business_date,
+        banca_id: ventana.banca_id,
+        loteria_id: sorteo.loteria_id,
+        sorteo_id: sorteo.id,
+        ventana_id: ventana.id,
+        vendedor_id: seller.user.id,
+        total_amount,
+        total_commission,
+        total_listero_commission: total_listero,
+        cliente_nombre: &cliente,
+        created_by: actor.user_id,
+        created_by_role: seller.created_by_role,
+        idempotency_key: req.idempotency_key.as_deref(),
+        created_at: now,
+    };
+    let written = dbsale::write_sale(
         tx,
-        &NewTicket {
-            id: ticket_id,
-            ticket_number: &number,
-            business_date,
-            banca_id: ventana.banca_id,
-            loteria_id: sorteo.loteria_id,
-            sorteo_id: sorteo.id,
-            ventana_id: ventana.id,
-            vendedor_id: seller.user.id,
-            total_amount,
-            total_commission,
-            total_listero_commission: total_listero,
-            cliente_nombre: &cliente,
-            created_by: actor.user_id,
-            created_by_role: seller.created_by_role,
-            idempotency_key: req.idempotency_key.as_deref(),
-            created_at: now,
-        },
+        &planned,
+        !per_ticket_broken,
+        &ticket,
         &jugadas,
         answer.as_ref(),
+        &dbsale::SaleAudit {
+            user_id: actor.user_id,
+            banca_id: ventana.banca_id,
+            details: &details,
+            request_id: request_id.as_deref(),
+        },
     )
     .await?;
-    activity::record(
-        tx,
-        actor,
-        Some(ventana.banca_id),
-        "TICKET_CREATE",
-        "TICKET",
-        ticket_id,
-        json!({
-            "ticketNumber": number,
-            "totalAmount": total_amount,
-            "jugadas": jugadas.len(),
-            "vendedorId": seller.user.id,
-            "description": format!("Venta del tiquete {number} por ₡{}", money_text(total_amount)),
-        }),
-    )
-    .await?;
+    if !written.inserted {
+        // A limit is broken: name it (the caller rolls the counters back).
+        return Err(match violation_after(&inputs, &limits, &count_lines, &written.counters) {
+            Some(v) => limit_refusal(&v).into(),
+            None => SaleError::Database(sqlx::Error::Protocol(
+                "sale refused by a counter cap that no limit explains".into(),
+            )),
+        });
+    }
     Ok(SaleAnswer {
         status,
         body,

@@ -11,6 +11,16 @@
 //! - a CLOSED sorteo that carries a result (`winningNumber`) was drawn: it is not reopened or
 //!   reset (`force-open`, `activate-and-open`, `reset-to-scheduled`, `restore` → 409
 //!   `SORTEO_HAS_RESULT`), the same reason decision 9 refuses resetting an EVALUATED one.
+//!
+//! Tickets (domain-money §1.3), in the same transaction, after the sorteo row lock:
+//! - `close` sets `isSorteoClosed` on its non-deleted tickets (the count is `ticketsClosed` in
+//!   the audit entry); any transition out of CLOSED clears it again;
+//! - `delete` soft-deletes its non-deleted tickets (reason `"Eliminado por cascada del sorteo:
+//!   <reason|sin motivo>"`), keeping their status, jugadas and counters; `restore` of a deleted
+//!   sorteo undeletes exactly those (not tickets cancelled before);
+//! - `ticketCount` / `hasSales` count the live tickets (neither CANCELLED nor EXCLUDED, not
+//!   deleted) the caller may see: a VENDEDOR its own, a VENTANA its ventana's, BANCA and ADMIN
+//!   those of the banca(s) in view; one query per page.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -20,8 +30,11 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::loterias::LoteriaRow;
-use crate::db::sorteos::{SorteoFields, SorteoFilter, SorteoRow, SorteoStatus, SorteoView};
+use crate::db::sorteos::{
+    SorteoFields, SorteoFilter, SorteoRow, SorteoStatus, SorteoView, TicketScope,
+};
 use crate::domain::authz::Actor;
+use crate::domain::roles::Role;
 use crate::domain::rules_json;
 use crate::domain::schedule;
 use crate::http::error::ErrorDetail;
@@ -199,10 +212,52 @@ async fn lock_writable(
         .ok_or(SorteoError::NotFound)
 }
 
-async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SorteoView, SorteoError> {
-    db::sorteos::find_view(conn, id)
+/// Whose tickets `ticketCount` counts for `actor`: a VENDEDOR its own, a VENTANA its
+/// ventana's, BANCA and ADMIN those of the banca(s) in view (ADMIN without one: all).
+fn ticket_scope(actor: &Actor) -> TicketScope {
+    let bancas = actor.list_scope();
+    match actor.role {
+        Role::Vendedor => TicketScope {
+            bancas,
+            vendedor_id: Some(actor.user_id),
+            ..TicketScope::default()
+        },
+        Role::Ventana => TicketScope {
+            bancas,
+            // No ventana: the nil id matches no ticket.
+            ventana_id: Some(actor.ventana_id.unwrap_or_default()),
+            ..TicketScope::default()
+        },
+        Role::Admin | Role::Banca => TicketScope {
+            bancas,
+            ..TicketScope::default()
+        },
+    }
+}
+
+/// Fills `ticket_count` of `views` for `actor`, in one query.
+async fn with_ticket_counts(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    views: &mut [SorteoView],
+) -> Result<(), SorteoError> {
+    let ids: Vec<Uuid> = views.iter().map(|v| v.row.id).collect();
+    let counts = db::sorteos::ticket_counts(conn, &ids, &ticket_scope(actor)).await?;
+    for v in views.iter_mut() {
+        v.ticket_count = counts.get(&v.row.id).copied().unwrap_or(0);
+    }
+    Ok(())
+}
+
+/// The view of sorteo `id` as `actor` sees it (with its ticket count).
+async fn view(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> Result<SorteoView, SorteoError> {
+    let v = db::sorteos::find_view(conn, id)
         .await?
-        .ok_or(SorteoError::NotFound)
+        .ok_or(SorteoError::NotFound)?;
+    let mut views = [v];
+    with_ticket_counts(conn, actor, &mut views).await?;
+    let [v] = views;
+    Ok(v)
 }
 
 /// A live lotería the caller may add sorteos to; share-locked so it is not deleted meanwhile.
@@ -288,7 +343,7 @@ pub async fn create(
         }),
     )
     .await?;
-    let out = view(&mut tx, id).await?;
+    let out = view(&mut tx, actor, id).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -380,7 +435,7 @@ pub async fn update(
     note(after.digits != before.digits, "digits");
     note(after.is_active != before.is_active, "isActive");
     if fields.is_empty() {
-        let out = view(&mut tx, id).await?;
+        let out = view(&mut tx, actor, id).await?;
         return Ok(out);
     }
     db::sorteos::update_fields(&mut tx, id, &after).await?;
@@ -400,7 +455,7 @@ pub async fn update(
         }),
     )
     .await?;
-    let out = view(&mut tx, id).await?;
+    let out = view(&mut tx, actor, id).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -430,12 +485,14 @@ pub async fn apply(
             }
             (true, "SORTEO_OPEN", json!({}))
         }
-        Action::Close => (
-            row.is_active,
-            "SORTEO_CLOSE",
-            // Tickets arrive with the sale issue; until then none is marked closed.
-            json!({ "ticketsClosed": 0 }),
-        ),
+        Action::Close => {
+            let closed = db::sorteos::mark_tickets_closed(&mut tx, id, true).await?;
+            (
+                row.is_active,
+                "SORTEO_CLOSE",
+                json!({ "ticketsClosed": closed }),
+            )
+        }
         Action::ForceOpen | Action::ActivateAndOpen | Action::ResetToScheduled if drawn => {
             return Err(SorteoError::HasResult)
         }
@@ -445,7 +502,7 @@ pub async fn apply(
         Action::SetActive => {
             let v = set_active.unwrap_or(!row.is_active);
             if v == row.is_active {
-                let out = view(&mut tx, id).await?;
+                let out = view(&mut tx, actor, id).await?;
                 return Ok(out);
             }
             (v, "SORTEO_UPDATE", json!({ "isActive": v }))
@@ -456,6 +513,10 @@ pub async fn apply(
     };
     db::sorteos::set_state(&mut tx, id, to, is_active).await?;
     let mut details = details;
+    if from == SorteoStatus::Closed && to != SorteoStatus::Closed {
+        let reopened = db::sorteos::mark_tickets_closed(&mut tx, id, false).await?;
+        details["ticketsReopened"] = json!(reopened);
+    }
     details["action"] = json!(action.as_str());
     details["from"] = json!(from);
     details["to"] = json!(to);
@@ -469,13 +530,14 @@ pub async fn apply(
         details,
     )
     .await?;
-    let out = view(&mut tx, id).await?;
+    let out = view(&mut tx, actor, id).await?;
     tx.commit().await?;
     Ok(out)
 }
 
-/// Soft-deletes a sorteo: CLOSED and inactive, who and why recorded. Deleting a deleted
-/// sorteo changes nothing.
+/// Soft-deletes a sorteo: CLOSED and inactive, who and why recorded, and its non-deleted
+/// tickets soft-deleted with it (domain-money §1.3; their status, jugadas and counters stay,
+/// so a restore brings them back). Deleting a deleted sorteo changes nothing.
 pub async fn delete(
     pool: &PgPool,
     actor: &Actor,
@@ -486,8 +548,10 @@ pub async fn delete(
     let row = lock_writable(&mut tx, actor, id).await?;
     if row.deleted_at.is_none() {
         let to = transition(row.status, Action::Delete)?;
-        db::sorteos::soft_delete(&mut tx, id, &actor.user_id.to_string(), reason.as_deref())
-            .await?;
+        let by = actor.user_id.to_string();
+        db::sorteos::soft_delete(&mut tx, id, &by, reason.as_deref()).await?;
+        let tickets =
+            db::sorteos::cascade_delete_tickets(&mut tx, id, &by, reason.as_deref()).await?;
         activity::record(
             &mut tx,
             actor,
@@ -495,19 +559,25 @@ pub async fn delete(
             "SOFT_DELETE",
             "SORTEO",
             id,
-            json!({ "reason": reason, "from": row.status, "to": to }),
+            json!({
+                "reason": reason,
+                "from": row.status,
+                "to": to,
+                "ticketsDeleted": tickets,
+            }),
         )
         .await?;
     }
-    let out = view(&mut tx, id).await?;
+    let out = view(&mut tx, actor, id).await?;
     tx.commit().await?;
     Ok(out)
 }
 
-/// Restores a sorteo. A deleted one is undeleted (its lotería must not be deleted): a CLOSED
-/// one without a result comes back OPEN, anything else keeps its status (a lotería cascade kept
-/// it). A CLOSED one that is not deleted reopens (OPEN) unless it carries a result; other
-/// states are refused.
+/// Restores a sorteo. A deleted one is undeleted (its lotería must not be deleted) with the
+/// tickets its delete took: a CLOSED one without a result comes back OPEN, anything else keeps
+/// its status (a lotería cascade kept it). A CLOSED one that is not deleted reopens (OPEN)
+/// unless it carries a result; other states are refused. Reopened, its tickets are no longer
+/// marked `isSorteoClosed`.
 pub async fn restore(
     pool: &PgPool,
     actor: &Actor,
@@ -518,6 +588,7 @@ pub async fn restore(
     let row = lock_writable(&mut tx, actor, id).await?;
     let from = row.status;
     let drawn = row.winning_number.is_some();
+    let mut tickets_restored = 0;
     let to = if row.deleted_at.is_some() {
         let loteria = db::loterias::find_for_share(&mut tx, row.loteria_id)
             .await?
@@ -531,6 +602,7 @@ pub async fn restore(
             from
         };
         db::sorteos::undelete(&mut tx, id, to).await?;
+        tickets_restored = db::sorteos::cascade_restore_tickets(&mut tx, id).await?;
         to
     } else {
         let to = transition(from, Action::Restore)?;
@@ -539,6 +611,11 @@ pub async fn restore(
         }
         db::sorteos::set_state(&mut tx, id, to, row.is_active).await?;
         to
+    };
+    let reopened = if from == SorteoStatus::Closed && to != SorteoStatus::Closed {
+        db::sorteos::mark_tickets_closed(&mut tx, id, false).await?
+    } else {
+        0
     };
     activity::record(
         &mut tx,
@@ -552,10 +629,12 @@ pub async fn restore(
             "from": from,
             "to": to,
             "undeleted": row.deleted_at.is_some(),
+            "ticketsRestored": tickets_restored,
+            "ticketsReopened": reopened,
         }),
     )
     .await?;
-    let out = view(&mut tx, id).await?;
+    let out = view(&mut tx, actor, id).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -569,6 +648,8 @@ pub struct SorteoQuery {
     pub is_active: Option<bool>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Leave `ticket_count` at 0 (`groupBy` reads only ids and instants).
+    pub without_ticket_counts: bool,
 }
 
 /// Sorteos the caller may see (see `loterias::list_scope`), deleted and inactive included
@@ -583,7 +664,7 @@ pub async fn list(
     let (bancas, include_global) = list_scope(actor);
     // A VENDEDOR sees the draws of the loterías it may sell: those with an active NUMERO
     // multiplier inside a `multiplierRange` of its USER commission policy (no policy, nothing).
-    let loteria_ids = if actor.role == crate::domain::roles::Role::Vendedor {
+    let loteria_ids = if actor.role == Role::Vendedor {
         let allowed = crate::services::multipliers::allowed_multipliers_batch(
             pool,
             actor,
@@ -615,16 +696,24 @@ pub async fn list(
         to: q.to,
     };
     let mut conn = pool.acquire().await?;
-    Ok(db::sorteos::list(&mut conn, &filter, limit, offset).await?)
+    let (mut rows, total) = db::sorteos::list(&mut conn, &filter, limit, offset).await?;
+    if !q.without_ticket_counts {
+        with_ticket_counts(&mut conn, actor, &mut rows).await?;
+    }
+    Ok((rows, total))
 }
 
 /// One sorteo within the caller's read scope, whatever its state.
 pub async fn get(pool: &PgPool, actor: &Actor, id: Uuid) -> Result<SorteoView, SorteoError> {
     let mut conn = pool.acquire().await?;
-    db::sorteos::find_view(&mut conn, id)
+    let v = db::sorteos::find_view(&mut conn, id)
         .await?
         .filter(|s| can_read(actor, s.row.banca_id))
-        .ok_or(SorteoError::NotFound)
+        .ok_or(SorteoError::NotFound)?;
+    let mut views = [v];
+    with_ticket_counts(&mut conn, actor, &mut views).await?;
+    let [v] = views;
+    Ok(v)
 }
 
 #[cfg(test)]

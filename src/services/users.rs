@@ -876,8 +876,23 @@ pub async fn update_user(
     Ok(row)
 }
 
+/// The vendedor's ACTIVE tickets (not deleted) in sorteos not yet EVALUATED or CLOSED: what
+/// `DELETE /vendedores/:id` refuses to leave without a seller.
+async fn open_tickets(conn: &mut PgConnection, vendedor_id: Uuid) -> Result<i64, sqlx::Error> {
+    db::query_scalar(
+        "SELECT count(*) FROM tickets t JOIN sorteos s ON s.id = t.sorteo_id
+         WHERE t.vendedor_id = $1 AND t.status = 'ACTIVE' AND t.deleted_at IS NULL
+           AND s.status NOT IN ('EVALUATED', 'CLOSED')",
+    )
+    .bind(vendedor_id)
+    .fetch_one(conn)
+    .await
+}
+
 /// Deactivates a user the caller may manage (soft delete: `isActive = false`, the reason
-/// recorded) and closes all its sessions. Nobody deactivates itself.
+/// recorded) and closes all its sessions. Nobody deactivates itself. Through `/vendedores`, a
+/// vendedor with ACTIVE tickets in sorteos not yet EVALUATED or CLOSED is refused (409
+/// `VENDEDOR_HAS_ACTIVE_TICKETS`).
 pub async fn deactivate_user(
     pool: &PgPool,
     actor: &Actor,
@@ -901,6 +916,19 @@ pub async fn deactivate_user(
             "CANNOT_DELETE_SELF",
             "No puedes eliminar tu propio usuario".into(),
         ));
+    }
+    if door == Door::Vendedores {
+        let active = open_tickets(&mut tx, id).await?;
+        if active > 0 {
+            return Err(UserError::Conflict(
+                "VENDEDOR_HAS_ACTIVE_TICKETS",
+                format!(
+                    "El vendedor tiene {active} tiquete(s) activo(s) en sorteos sin evaluar; \
+                     anúlelos o espere a que el sorteo se evalúe antes de desactivarlo"
+                )
+                .into(),
+            ));
+        }
     }
     db::users::deactivate(&mut tx, id, &actor.user_id.to_string(), reason).await?;
     let revoked = db::sessions::revoke_user_sessions(&mut tx, id, "user_deactivated").await?;

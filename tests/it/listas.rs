@@ -538,3 +538,374 @@ async fn another_tenant_cannot_touch_a_sorteos_lists() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(digest(&w).await, before);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Exclusions over sold tickets: jugadas, tickets and the per-number counters.
+
+/// Shared by the sale-side tests: a lotería with reventado, its "Base" (90x) and "x80"
+/// multipliers, an OPEN sorteo tomorrow, banca A's minimum bet and global cap off.
+async fn sale_setup(w: &World) -> (Uuid, Uuid, Uuid, Uuid) {
+    let loteria = fixtures::loteria(
+        &w.app,
+        Some(w.a.banca_id),
+        "TICA",
+        json!({"digits": 2, "reventadoConfig": {"enabled": true}}),
+    )
+    .await;
+    let base = fixtures::multiplier(&w.app, loteria, "Base", 90, "NUMERO").await;
+    let x80 = fixtures::multiplier(&w.app, loteria, "x80", 80, "NUMERO").await;
+    let sorteo = fixtures::sorteo(&w.app, loteria, Utc::now() + Duration::days(1), "OPEN").await;
+    sqlx::query("UPDATE bancas SET default_min_bet = 0, global_max_per_number = 0 WHERE id = $1")
+        .bind(w.a.banca_id)
+        .execute(&mut w.db.connect().await)
+        .await
+        .unwrap();
+    (loteria, sorteo, base, x80)
+}
+
+fn line(n: &str, amount: f64, m: Uuid) -> Value {
+    json!({"type": "NUMERO", "number": n, "amount": amount, "multiplierId": m})
+}
+
+fn rev(n: &str, amount: f64) -> Value {
+    json!({"type": "REVENTADO", "number": n, "reventadoNumber": n, "amount": amount})
+}
+
+async fn sell(
+    w: &World,
+    who: &Login,
+    loteria: Uuid,
+    sorteo: Uuid,
+    jugadas: Value,
+) -> (StatusCode, Value) {
+    let body = json!({"loteriaId": loteria, "sorteoId": sorteo, "jugadas": jugadas});
+    call(
+        &w.app,
+        Method::POST,
+        "/api/v1/tickets",
+        Some(&who.token),
+        Some(&body),
+    )
+    .await
+}
+
+async fn sold(w: &World, who: &Login, loteria: Uuid, sorteo: Uuid, jugadas: Value) -> Uuid {
+    let (s, v) = sell(w, who, loteria, sorteo, jugadas).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    Uuid::parse_str(v["data"]["id"].as_str().unwrap()).unwrap()
+}
+
+/// (status, is_active, excluded jugadas, active jugadas) of a ticket.
+async fn ticket_state(w: &World, id: Uuid) -> (String, bool, i64, i64) {
+    sqlx::query_as(
+        "SELECT t.status::text, t.is_active,
+                (SELECT count(*) FROM jugadas j WHERE j.ticket_id = t.id AND j.is_excluded),
+                (SELECT count(*) FROM jugadas j WHERE j.ticket_id = t.id AND j.is_active)
+         FROM tickets t WHERE t.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut w.db.connect().await)
+    .await
+    .unwrap()
+}
+
+/// Counters agree with the live jugadas (active, not excluded, of a ticket neither CANCELLED
+/// nor EXCLUDED), per sorteo, scope, key and number.
+async fn assert_counters_match_jugadas(w: &World) {
+    let diff: i64 = sqlx::query_scalar(
+        "WITH expected AS (
+             SELECT j.sorteo_id, s.scope_id, k.mkey, j.number, sum(j.amount) AS amount
+             FROM jugadas j JOIN tickets t ON t.id = j.ticket_id
+             CROSS JOIN LATERAL (VALUES (t.vendedor_id), (t.ventana_id), (t.banca_id)) s(scope_id)
+             CROSS JOIN LATERAL (VALUES ('00000000-0000-0000-0000-000000000000'::uuid),
+                 (CASE WHEN j.type = 'REVENTADO'
+                       THEN 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
+                       ELSE j.multiplier_id END)) k(mkey)
+             WHERE j.is_active AND NOT j.is_excluded
+               AND t.status NOT IN ('CANCELLED', 'EXCLUDED') AND k.mkey IS NOT NULL
+             GROUP BY 1, 2, 3, 4),
+         actual AS (SELECT sorteo_id, scope_id, mkey, number, amount FROM sale_counters
+                    WHERE amount <> 0)
+         SELECT count(*) FROM expected e FULL JOIN actual a
+             ON (e.sorteo_id, e.scope_id, e.mkey, e.number)
+              = (a.sorteo_id, a.scope_id, a.mkey, a.number)
+         WHERE COALESCE(e.amount, 0) <> COALESCE(a.amount, 0)",
+    )
+    .fetch_one(&mut w.db.connect().await)
+    .await
+    .unwrap();
+    assert_eq!(diff, 0, "counters disagree with the live jugadas");
+}
+
+/// The banca-wide "every jugada" counter of `number`.
+async fn banca_counter(w: &World, sorteo: Uuid, number: &str) -> f64 {
+    let v: Option<rust_decimal::Decimal> = sqlx::query_scalar(
+        "SELECT amount FROM sale_counters WHERE sorteo_id = $1 AND scope_id = $2
+           AND mkey = '00000000-0000-0000-0000-000000000000' AND number = $3",
+    )
+    .bind(sorteo)
+    .bind(w.a.banca_id)
+    .bind(number)
+    .fetch_optional(&mut w.db.connect().await)
+    .await
+    .unwrap();
+    v.map(|d| d.to_string().parse().unwrap()).unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn exclusions_take_sold_jugadas_out_of_the_counters_and_include_brings_them_back() {
+    let w = fixtures::world().await;
+    let (loteria, sorteo, base, x80) = sale_setup(&w).await;
+    let (s0, s1) = (&w.a.vendedores[0], &w.a.vendedores[1]);
+    let (v0, v1) = (w.a.ventanas[0], w.a.ventanas[1]);
+    let t1 = sold(
+        &w,
+        s0,
+        loteria,
+        sorteo,
+        json!([
+            line("07", 100.0, base),
+            line("07", 50.0, x80),
+            rev("07", 30.0),
+            line("42", 20.0, base)
+        ]),
+    )
+    .await;
+    let t2 = sold(&w, s0, loteria, sorteo, json!([line("11", 10.0, x80)])).await;
+    let t3 = sold(
+        &w,
+        s1,
+        loteria,
+        sorteo,
+        json!([line("07", 40.0, base), line("55", 10.0, x80)]),
+    )
+    .await;
+    assert_counters_match_jugadas(&w).await;
+    assert_eq!(banca_counter(&w, sorteo, "07").await, 220.0);
+
+    // One multiplier of one vendedor: its NUMERO lines and the REVENTADO paired with them.
+    let (s, v) = act(
+        &w,
+        &w.a.banca_user,
+        sorteo,
+        "exclude",
+        json!({ "vendedorId": s0.user_id, "multiplierId": x80, "reason": "lista tardía" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["data"]["totalJugadas"], 3, "{v}");
+    assert_eq!(v["data"]["totalAmount"], 90.0, "{v}");
+    assert_eq!(ticket_state(&w, t1).await, ("ACTIVE".into(), true, 2, 2));
+    assert_eq!(ticket_state(&w, t2).await, ("EXCLUDED".into(), false, 1, 0));
+    assert_eq!(ticket_state(&w, t3).await, ("ACTIVE".into(), true, 0, 2));
+    let marked: (Option<Uuid>, Option<String>, bool) = sqlx::query_as(
+        "SELECT excluded_by, excluded_reason, excluded_at IS NOT NULL FROM jugadas
+         WHERE ticket_id = $1 AND type = 'REVENTADO'",
+    )
+    .bind(t1)
+    .fetch_one(&mut w.db.connect().await)
+    .await
+    .unwrap();
+    assert_eq!(
+        marked,
+        (
+            Some(w.a.banca_user.user_id),
+            Some("lista tardía".into()),
+            true
+        )
+    );
+    assert_counters_match_jugadas(&w).await;
+    assert_eq!(banca_counter(&w, sorteo, "07").await, 140.0);
+    assert_eq!(banca_counter(&w, sorteo, "11").await, 0.0);
+    let logged = audit(&w, "LISTA_EXCLUDE", sorteo).await;
+    assert_eq!(logged.last().unwrap()["jugadasExcluded"], 3);
+    assert_eq!(logged.last().unwrap()["ticketsExcluded"], 1);
+
+    // The sale path refuses what the list excludes, and sells the rest.
+    let (s, v) = sell(&w, s0, loteria, sorteo, json!([line("07", 5.0, x80)])).await;
+    assert_eq!(
+        (s, v["code"].clone()),
+        (StatusCode::CONFLICT, json!("LISTA_EXCLUDED")),
+        "{v}"
+    );
+    let t4 = sold(&w, s0, loteria, sorteo, json!([line("07", 5.0, base)])).await;
+
+    // The whole ventana: every live jugada of it; its tickets are all EXCLUDED now.
+    let (s, v) = act(&w, &w.admin, sorteo, "exclude", json!({ "ventanaId": v0 })).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["data"]["totalJugadas"], 6, "{v}");
+    assert_eq!(v["data"]["totalAmount"], 215.0, "{v}");
+    for t in [t1, t2, t4] {
+        let (status, active, _, live) = ticket_state(&w, t).await;
+        assert_eq!(
+            (status.as_str(), active, live),
+            ("EXCLUDED", false, 0),
+            "{t}"
+        );
+    }
+    assert_eq!(ticket_state(&w, t3).await, ("ACTIVE".into(), true, 0, 2));
+    assert_counters_match_jugadas(&w).await;
+    assert_eq!(banca_counter(&w, sorteo, "07").await, 40.0);
+    let (s, v) = sell(&w, s0, loteria, sorteo, json!([line("07", 5.0, base)])).await;
+    assert_eq!(
+        (s, v["code"].clone()),
+        (StatusCode::CONFLICT, json!("LISTA_EXCLUDED")),
+        "{v}"
+    );
+    // Excluding again changes nothing.
+    let before = sqlx::query_scalar::<_, Option<String>>(
+        "SELECT md5(string_agg(c::text, '|' ORDER BY c::text)) FROM sale_counters c",
+    )
+    .fetch_one(&mut w.db.connect().await)
+    .await
+    .unwrap();
+    let (s, _) = act(&w, &w.admin, sorteo, "exclude", json!({ "ventanaId": v0 })).await;
+    assert_eq!(s, StatusCode::OK);
+    let after = sqlx::query_scalar::<_, Option<String>>(
+        "SELECT md5(string_agg(c::text, '|' ORDER BY c::text)) FROM sale_counters c",
+    )
+    .fetch_one(&mut w.db.connect().await)
+    .await
+    .unwrap();
+    assert_eq!(before, after);
+
+    // The lists endpoints carry the totals.
+    let (_, v) = call(
+        &w.app,
+        Method::GET,
+        &format!("/api/v1/listas-excluidas?sorteoId={sorteo}"),
+        Some(&w.a.banca_user.token),
+        None,
+    )
+    .await;
+    let totals: Vec<(i64, f64)> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["totalJugadas"].as_i64().unwrap(),
+                e["totalAmount"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(totals, vec![(6, 215.0), (3, 90.0)], "{v}");
+
+    // Another ventana, one multiplier; then that ticket is cancelled.
+    let (s, _) = act(
+        &w,
+        &w.admin,
+        sorteo,
+        "exclude",
+        json!({ "ventanaId": v1, "multiplierId": x80 }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(ticket_state(&w, t3).await, ("ACTIVE".into(), true, 1, 1));
+    let (s, v) = call(
+        &w.app,
+        Method::PATCH,
+        &format!("/api/v1/tickets/{t3}/cancel"),
+        Some(&s1.token),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_counters_match_jugadas(&w).await;
+    assert_eq!(banca_counter(&w, sorteo, "07").await, 0.0);
+
+    // Including the ventana first: what the vendedor's multiplier entry still covers stays out.
+    let (s, v) = act(&w, &w.admin, sorteo, "include", json!({ "ventanaId": v0 })).await;
+    assert_eq!(
+        (s, v["data"]["removed"].clone()),
+        (StatusCode::OK, json!(true)),
+        "{v}"
+    );
+    assert_eq!(ticket_state(&w, t1).await, ("ACTIVE".into(), true, 2, 2));
+    assert_eq!(ticket_state(&w, t2).await, ("EXCLUDED".into(), false, 1, 0));
+    assert_eq!(ticket_state(&w, t4).await, ("ACTIVE".into(), true, 0, 1));
+    assert_counters_match_jugadas(&w).await;
+    assert_eq!(banca_counter(&w, sorteo, "07").await, 105.0);
+    let logged = audit(&w, "LISTA_INCLUDE", sorteo).await;
+    assert_eq!(logged.last().unwrap()["jugadasIncluded"], 3);
+    assert_eq!(logged.last().unwrap()["ticketsReactivated"], 2);
+
+    // Then the multiplier entry: everything is back, exactly as sold.
+    let (s, _) = act(
+        &w,
+        &w.a.banca_user,
+        sorteo,
+        "include",
+        json!({ "vendedorId": s0.user_id, "multiplierId": x80 }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(ticket_state(&w, t1).await, ("ACTIVE".into(), true, 0, 4));
+    assert_eq!(ticket_state(&w, t2).await, ("ACTIVE".into(), true, 0, 1));
+    assert_counters_match_jugadas(&w).await;
+    assert_eq!(banca_counter(&w, sorteo, "07").await, 185.0);
+    assert_eq!(banca_counter(&w, sorteo, "11").await, 10.0);
+    let cleared: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jugadas WHERE ticket_id = ANY($1)
+           AND (excluded_at IS NOT NULL OR excluded_by IS NOT NULL OR excluded_reason IS NOT NULL)",
+    )
+    .bind(vec![t1, t2, t4])
+    .fetch_one(&mut w.db.connect().await)
+    .await
+    .unwrap();
+    assert_eq!(cleared, 0);
+    // A sale goes through again.
+    sold(&w, s0, loteria, sorteo, json!([line("07", 5.0, x80)])).await;
+
+    // The cancelled ticket's excluded jugada is un-excluded but stays inactive, and counts
+    // nowhere.
+    let (s, _) = act(
+        &w,
+        &w.admin,
+        sorteo,
+        "include",
+        json!({ "ventanaId": v1, "multiplierId": x80 }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        ticket_state(&w, t3).await,
+        ("CANCELLED".into(), false, 0, 0)
+    );
+    assert_counters_match_jugadas(&w).await;
+    assert_eq!(banca_counter(&w, sorteo, "55").await, 0.0);
+
+    // A banca-wide number: every line on it, of every ventana.
+    let (s, v) = act(
+        &w,
+        &w.a.banca_user,
+        sorteo,
+        "exclude",
+        json!({ "number": "07" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["data"]["totalJugadas"], 5, "{v}");
+    assert_eq!(ticket_state(&w, t1).await, ("ACTIVE".into(), true, 3, 1));
+    assert_eq!(ticket_state(&w, t4).await, ("EXCLUDED".into(), false, 1, 0));
+    assert_counters_match_jugadas(&w).await;
+    assert_eq!(banca_counter(&w, sorteo, "07").await, 0.0);
+    assert_eq!(banca_counter(&w, sorteo, "42").await, 20.0);
+    let (s, _) = act(
+        &w,
+        &w.a.banca_user,
+        sorteo,
+        "include",
+        json!({ "number": "07" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_counters_match_jugadas(&w).await;
+    assert_eq!(banca_counter(&w, sorteo, "07").await, 190.0);
+    let excluded: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM tickets WHERE status = 'EXCLUDED'")
+            .fetch_one(&mut w.db.connect().await)
+            .await
+            .unwrap();
+    assert_eq!(excluded, 0);
+}

@@ -1,7 +1,8 @@
 //! restrictions API tests: CRUD, bulk update and delete, restore, grouped and `me` lists,
 //! field and cross-field validation (400 with details, nothing written), role and tenant
 //! reach (VENDEDOR read-only, VENTANA limited to its ventana and vendedores, another tenant's
-//! rule 404 with the database unchanged), the ADMIN health reports, and the cutoff diagnosis.
+//! rule 404 with the database unchanged), the ADMIN health reports (the per-number counters
+//! against the jugadas, and their rebuild), and the cutoff diagnosis (with live sales).
 
 use chrono::{Duration, Utc};
 use reqwest::{Method, StatusCode};
@@ -872,7 +873,9 @@ async fn health_reports_are_admin_only_and_honest() {
     assert_eq!(d["rules"]["active"], 2);
     assert_eq!(d["rules"]["autoDate"], 1);
     assert_eq!(d["rules"]["cutoff"], 1);
-    assert_eq!(d["counters"]["checked"], false);
+    assert_eq!(d["counters"]["checked"], true);
+    assert_eq!(d["counters"]["mismatches"], 0);
+    assert_eq!(d["healthy"], true);
     assert_eq!(d["expectedAutoDateNumber"].as_str().unwrap().len(), 2);
     let (s, v) = call(
         &w.app,
@@ -896,7 +899,8 @@ async fn health_reports_are_admin_only_and_honest() {
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["sorteoId"], sorteo.to_string());
-    assert_eq!(v["data"]["rehydrated"], false);
+    assert_eq!(v["data"]["rehydrated"], true);
+    assert_eq!(v["data"]["counters"]["rowsWritten"], 0);
     assert_eq!(v["data"]["rules"]["active"], 2);
     let (s, _) = call(
         &w.app,
@@ -1037,7 +1041,7 @@ async fn diagnostics_explain_the_cutoff_and_the_limits() {
     assert_eq!(
         five["maxTotal"]["amount"],
         json!(150.0),
-        "unknown sales: the percentage falls back to its base"
+        "no sales yet: the percentage gives less than its base"
     );
     assert_eq!(five["maxTotal"]["countedIn"]["kind"], "VENDEDOR");
     let any = numbers
@@ -1045,7 +1049,50 @@ async fn diagnostics_explain_the_cutoff_and_the_limits() {
         .find(|n| n["number"].is_null())
         .expect("other numbers listed");
     assert_eq!(any["maxPerTicket"]["ruleId"], v1_all.to_string());
-    assert_eq!(d["limits"]["salesKnown"], false);
+    assert_eq!(d["limits"]["salesKnown"], true);
+
+    // With real sales the percentage limit grows: 10% of the seller's 1,600 is 160.
+    let base = fixtures::multiplier(&w.app, loteria, "Base", 90, "NUMERO").await;
+    sqlx::query("UPDATE bancas SET default_min_bet = 0, global_max_per_number = 0 WHERE id = $1")
+        .bind(a.banca_id)
+        .execute(&mut w.db.connect().await)
+        .await
+        .unwrap();
+    let lines: Vec<Value> = (10..30)
+        .map(|n| json!({"type": "NUMERO", "number": n.to_string(), "amount": 80, "multiplierId": base}))
+        .collect();
+    let (s, v) = call(
+        &w.app,
+        Method::POST,
+        "/api/v1/tickets",
+        Some(&seller1.token),
+        Some(&json!({"loteriaId": loteria, "sorteoId": later, "jugadas": lines})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = diag(
+        &a.banca_user,
+        format!("userId={}&sorteoId={later}", seller1.user_id),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let five = v["data"]["limits"]["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["number"] == "05")
+        .cloned()
+        .expect("05 listed");
+    assert_eq!(five["maxTotal"]["amount"], json!(160.0), "{v}");
+    let dynamic = v["data"]["limits"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == user_total.to_string())
+        .map(|r| r["dynamic"].clone())
+        .expect("the percentage rule is explained");
+    assert_eq!(dynamic["sales"], json!(1600.0), "{v}");
+    assert_eq!(dynamic["limit"], json!(160.0), "{v}");
 
     // The other ventana: the banca's rule (another ventana's is no fallback).
     let (s, v) = diag(
@@ -1140,4 +1187,263 @@ async fn diagnostics_explain_the_cutoff_and_the_limits() {
         let (s, v) = diag(who, q.clone()).await;
         assert_eq!(s, status, "{:?} {q} → {v}", who.role);
     }
+}
+
+/// Counter rows of a sorteo as text, to compare snapshots.
+async fn counters_digest(w: &World, sorteo: Uuid) -> String {
+    sqlx::query_scalar::<_, Option<String>>(
+        "SELECT string_agg(scope_kind || ':' || scope_id || ':' || mkey || ':' || number || '='
+                           || amount::text, ' ' ORDER BY scope_id, mkey, number)
+         FROM sale_counters WHERE sorteo_id = $1 AND amount <> 0",
+    )
+    .bind(sorteo)
+    .fetch_one(&mut w.db.connect().await)
+    .await
+    .unwrap()
+    .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn health_finds_corrupted_counters_and_rehydrate_rebuilds_them() {
+    let w = fixtures::world().await;
+    let a = &w.a;
+    let loteria = fixtures::loteria(
+        &w.app,
+        Some(a.banca_id),
+        "TICA",
+        json!({"digits": 2, "reventadoConfig": {"enabled": true}}),
+    )
+    .await;
+    let base = fixtures::multiplier(&w.app, loteria, "Base", 90, "NUMERO").await;
+    let sorteo = fixtures::sorteo(&w.app, loteria, Utc::now() + Duration::days(1), "OPEN").await;
+    let mut conn = w.db.connect().await;
+    sqlx::query("UPDATE bancas SET default_min_bet = 0, global_max_per_number = 0 WHERE id = $1")
+        .bind(a.banca_id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let sell = |who: &Login, jugadas: Value| {
+        let token = who.token.clone();
+        let app = &w.app;
+        async move {
+            let body = json!({"loteriaId": loteria, "sorteoId": sorteo, "jugadas": jugadas});
+            let (s, v) = call(
+                app,
+                Method::POST,
+                "/api/v1/tickets",
+                Some(&token),
+                Some(&body),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            v["data"]["id"].as_str().unwrap().to_string()
+        }
+    };
+    sell(
+        &a.vendedores[0],
+        json!([
+            {"type": "NUMERO", "number": "07", "amount": 100, "multiplierId": base},
+            {"type": "NUMERO", "number": "42", "amount": 50},
+            {"type": "REVENTADO", "number": "07", "reventadoNumber": "07", "amount": 30}
+        ]),
+    )
+    .await;
+    let second = sell(
+        &a.vendedores[1],
+        json!([{"type": "NUMERO", "number": "07", "amount": 40}]),
+    )
+    .await;
+    let health = || async {
+        let (s, v) = call(
+            &w.app,
+            Method::GET,
+            "/api/v1/restrictions/cron-health",
+            Some(&w.admin.token),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["data"].clone()
+    };
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM sale_counters")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    // vendedor 0: 07 (all, base, reventado) and 42 (all, base) in 3 scopes; vendedor 1 adds
+    // its own and its ventana's 07 (all, base).
+    assert_eq!(rows, 19);
+    let d = health().await;
+    assert_eq!(d["healthy"], true, "{d}");
+    assert_eq!(
+        d["counters"],
+        json!({"checked": true, "sorteos": 1, "rows": 19, "mismatches": 0, "sample": []})
+    );
+    let good = counters_digest(&w, sorteo).await;
+
+    // Three kinds of damage: a wrong amount, a missing row, a row no jugada explains.
+    let nil = Uuid::nil();
+    sqlx::query(
+        "UPDATE sale_counters SET amount = amount + 5
+         WHERE sorteo_id = $1 AND scope_id = $2 AND mkey = $3 AND number = '07'",
+    )
+    .bind(sorteo)
+    .bind(a.banca_id)
+    .bind(nil)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(
+        "DELETE FROM sale_counters
+         WHERE sorteo_id = $1 AND scope_id = $2 AND mkey = $3 AND number = '07'",
+    )
+    .bind(sorteo)
+    .bind(a.vendedores[1].user_id)
+    .bind(base)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO sale_counters (sorteo_id, scope_kind, scope_id, mkey, number, amount)
+         VALUES ($1, 'VENTANA', $2, $3, '99', 10)",
+    )
+    .bind(sorteo)
+    .bind(a.ventanas[0])
+    .bind(nil)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let d = health().await;
+    assert_eq!(d["healthy"], false, "{d}");
+    let c = &d["counters"];
+    assert_eq!(
+        (c["rows"].clone(), c["mismatches"].clone()),
+        (json!(19), json!(3)),
+        "{d}"
+    );
+    let sample = c["sample"].as_array().unwrap();
+    assert_eq!(sample.len(), 3);
+    let find = |scope: Uuid, number: &str| {
+        sample
+            .iter()
+            .find(|m| m["scopeId"] == scope.to_string() && m["number"] == number)
+            .cloned()
+            .unwrap_or_else(|| panic!("{scope} {number} in {d}"))
+    };
+    let banca_07 = find(a.banca_id, "07");
+    assert_eq!(
+        (
+            banca_07["scopeKind"].clone(),
+            banca_07["mkey"].clone(),
+            banca_07["counter"].clone(),
+            banca_07["expected"].clone()
+        ),
+        (
+            json!("BANCA"),
+            json!(nil.to_string()),
+            json!(175.0),
+            json!(170.0)
+        )
+    );
+    let missing = find(a.vendedores[1].user_id, "07");
+    assert_eq!(
+        (
+            missing["counter"].clone(),
+            missing["expected"].clone(),
+            missing["mkey"].clone()
+        ),
+        (json!(0.0), json!(40.0), json!(base.to_string()))
+    );
+    let stray = find(a.ventanas[0], "99");
+    assert_eq!(
+        (stray["counter"].clone(), stray["expected"].clone()),
+        (json!(10.0), json!(0.0))
+    );
+    assert_eq!(stray["sorteoId"], sorteo.to_string());
+
+    // Rehydrate rebuilds exactly what the jugadas say, in one transaction.
+    let (s, v) = call(
+        &w.app,
+        Method::POST,
+        &format!("/api/v1/restrictions/rehydrate/{sorteo}"),
+        Some(&w.admin.token),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let c = &v["data"]["counters"];
+    assert_eq!(v["data"]["rehydrated"], true);
+    assert_eq!(
+        (
+            c["checked"].clone(),
+            c["rows"].clone(),
+            c["mismatches"].clone(),
+            c["mismatchesFixed"].clone(),
+            c["rowsWritten"].clone()
+        ),
+        (json!(true), json!(19), json!(3), json!(3), json!(19)),
+        "{v}"
+    );
+    assert_eq!(counters_digest(&w, sorteo).await, good);
+    let d = health().await;
+    assert_eq!(
+        (d["healthy"].clone(), d["counters"]["mismatches"].clone()),
+        (json!(true), json!(0))
+    );
+    assert_eq!(
+        activity_count(&w, "SALE_COUNTERS_REHYDRATE", sorteo).await,
+        1
+    );
+
+    // The rebuilt counters carry on: a cancel releases from them.
+    let (s, v) = call(
+        &w.app,
+        Method::PATCH,
+        &format!("/api/v1/tickets/{second}/cancel"),
+        Some(&a.vendedores[1].token),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let d = health().await;
+    assert_eq!(d["counters"]["mismatches"], 0, "{d}");
+
+    // A cancelled ticket is no live jugada: a counter still holding it is a mismatch.
+    sqlx::query(
+        "UPDATE sale_counters SET amount = amount + 40
+         WHERE sorteo_id = $1 AND scope_id = $2 AND mkey = $3 AND number = '07'",
+    )
+    .bind(sorteo)
+    .bind(a.ventanas[1])
+    .bind(nil)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(health().await["counters"]["mismatches"], 1);
+    // Only SCHEDULED and OPEN sorteos are checked by the health report; rehydrate takes any.
+    sqlx::query("UPDATE sorteos SET status = 'EVALUATED' WHERE id = $1")
+        .bind(sorteo)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let d = health().await;
+    assert_eq!(
+        (
+            d["counters"]["sorteos"].clone(),
+            d["counters"]["mismatches"].clone()
+        ),
+        (json!(0), json!(0))
+    );
+    let (s, v) = call(
+        &w.app,
+        Method::POST,
+        &format!("/api/v1/restrictions/rehydrate/{sorteo}"),
+        Some(&w.admin.token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, v["data"]["counters"]["mismatchesFixed"].clone()),
+        (StatusCode::OK, json!(1)),
+        "{v}"
+    );
 }

@@ -1047,3 +1047,208 @@ async fn vendedores_see_draws_of_loterias_their_policy_lets_them_sell() {
     let text = list(w.a.banca_user.token.clone()).await;
     assert!(text.contains(&in_tica.to_string()) && text.contains(&in_nica.to_string()));
 }
+
+/// Per ticket of the sorteo: (vendedor, status, is_sorteo_closed, deleted, deleted_reason).
+async fn tickets_of(w: &World, sorteo: Uuid) -> Vec<(Uuid, String, bool, bool, Option<String>)> {
+    sqlx::query_as(
+        "SELECT vendedor_id, status::text, is_sorteo_closed, deleted_at IS NOT NULL, deleted_reason
+         FROM tickets WHERE sorteo_id = $1 ORDER BY created_at, id",
+    )
+    .bind(sorteo)
+    .fetch_all(&mut w.db.connect().await)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn ticket_counts_close_and_delete_follow_the_tickets() {
+    let w = fixtures::world().await;
+    let a = &w.a;
+    let l = fixtures::loteria(&w.app, Some(a.banca_id), "TICA", json!({"digits": 2})).await;
+    fixtures::multiplier(&w.app, l, "Base", 90, "NUMERO").await;
+    let s = fixtures::sorteo(&w.app, l, Utc::now() + Duration::days(1), "OPEN").await;
+    let empty = fixtures::sorteo(&w.app, l, Utc::now() + Duration::days(2), "OPEN").await;
+    exec(
+        &w,
+        "UPDATE bancas SET default_min_bet = 0, global_max_per_number = 0 WHERE id = $1",
+        a.banca_id,
+    )
+    .await;
+    let sell = |who: &Login, n: &str| {
+        let token = who.token.clone();
+        let body = json!({"loteriaId": l, "sorteoId": s,
+                          "jugadas": [{"type": "NUMERO", "number": n, "amount": 10}]});
+        let app = &w.app;
+        async move {
+            let (st, v) = call(
+                app,
+                Method::POST,
+                "/api/v1/tickets",
+                Some(&token),
+                Some(&body),
+            )
+            .await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+            v["data"]["id"].as_str().unwrap().to_string()
+        }
+    };
+    sell(&a.vendedores[0], "01").await;
+    sell(&a.vendedores[0], "02").await;
+    let cancelled = sell(&a.vendedores[0], "03").await;
+    sell(&a.vendedores[1], "04").await;
+    let (st, v) = patch(
+        &w,
+        &a.vendedores[0],
+        &format!("/api/v1/tickets/{cancelled}/cancel"),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let one = |who: &Login, id: Uuid| {
+        let token = who.token.clone();
+        let app = &w.app;
+        async move {
+            let (st, v) = call(
+                app,
+                Method::GET,
+                &format!("/api/v1/sorteos/{id}"),
+                Some(&token),
+                None,
+            )
+            .await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+            (
+                v["data"]["ticketCount"].as_i64().unwrap(),
+                v["data"]["hasSales"].as_bool().unwrap(),
+            )
+        }
+    };
+    // Cancelled tickets do not count; each role counts what it may see.
+    assert_eq!(one(&w.admin, s).await, (3, true));
+    assert_eq!(one(&a.banca_user, s).await, (3, true));
+    assert_eq!(one(&a.ventana_users[0], s).await, (2, true));
+    assert_eq!(one(&a.ventana_users[1], s).await, (1, true));
+    assert_eq!(one(&a.vendedores[1], s).await, (1, true));
+    assert_eq!(one(&a.banca_user, empty).await, (0, false));
+    // The list counts the whole page in one go.
+    let (st, v) = list(&w, &a.banca_user, &format!("loteriaId={l}")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let listed: Vec<(String, i64, bool)> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["id"].as_str().unwrap().to_string(),
+                x["ticketCount"].as_i64().unwrap(),
+                x["hasSales"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![(empty.to_string(), 0, false), (s.to_string(), 3, true)]
+    );
+    // An excluded ticket is no sale either.
+    let (st, v) = call(
+        &w.app,
+        Method::POST,
+        &format!("/api/v1/sorteos/{s}/listas/exclude"),
+        Some(&a.banca_user.token),
+        Some(&json!({"ventanaId": a.ventanas[1]})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(one(&a.banca_user, s).await, (2, true));
+    assert_eq!(one(&a.ventana_users[1], s).await, (0, false));
+
+    // Close marks every non-deleted ticket (the cancelled one is deleted) and says how many.
+    let (st, v) = patch(
+        &w,
+        &a.banca_user,
+        &format!("/api/v1/sorteos/{s}/close"),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let rows = tickets_of(&w, s).await;
+    let closed: Vec<bool> = rows.iter().map(|r| r.2).collect();
+    assert_eq!(closed, vec![true, true, false, true]);
+    let logged: Value = sqlx::query_scalar(
+        "SELECT details FROM activity_logs WHERE action = 'SORTEO_CLOSE' AND target_id = $1",
+    )
+    .bind(s.to_string())
+    .fetch_one(&mut w.db.connect().await)
+    .await
+    .unwrap();
+    assert_eq!(logged["ticketsClosed"], 3, "{logged}");
+    // Reopened, they are not closed any more.
+    let (st, v) = patch(
+        &w,
+        &a.banca_user,
+        &format!("/api/v1/sorteos/{s}/force-open"),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(tickets_of(&w, s).await.iter().all(|r| !r.2));
+
+    // Delete takes the non-deleted tickets with it; restore brings back exactly those.
+    let (st, v) = call(
+        &w.app,
+        Method::DELETE,
+        &format!("/api/v1/sorteos/{s}"),
+        Some(&a.banca_user.token),
+        Some(&json!({"reason": "feriado"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["ticketCount"], 0);
+    let rows = tickets_of(&w, s).await;
+    for (i, r) in rows.iter().enumerate() {
+        assert!(r.3, "ticket {i} deleted");
+        if i == 2 {
+            assert_eq!((r.1.as_str(), r.4.as_deref()), ("CANCELLED", None));
+        } else {
+            assert_eq!(
+                r.4.as_deref(),
+                Some("Eliminado por cascada del sorteo: feriado")
+            );
+        }
+    }
+    assert_eq!(rows[0].1, "ACTIVE", "the status is kept");
+    assert_eq!(rows[3].1, "EXCLUDED");
+    let (st, v) = patch(
+        &w,
+        &a.banca_user,
+        &format!("/api/v1/sorteos/{s}/restore"),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["status"], "OPEN");
+    assert_eq!(v["data"]["ticketCount"], 2);
+    let deleted: Vec<bool> = tickets_of(&w, s).await.iter().map(|r| r.3).collect();
+    assert_eq!(deleted, vec![false, false, true, false]);
+    let logged: Value = sqlx::query_scalar(
+        "SELECT details FROM activity_logs WHERE action = 'RESTORE' AND target_id = $1",
+    )
+    .bind(s.to_string())
+    .fetch_one(&mut w.db.connect().await)
+    .await
+    .unwrap();
+    assert_eq!(logged["ticketsRestored"], 3, "{logged}");
+    // The counters never moved: they still match the jugadas, and the sorteo sells again.
+    let (st, v) = call(
+        &w.app,
+        Method::GET,
+        "/api/v1/restrictions/cron-health",
+        Some(&w.admin.token),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["counters"]["mismatches"], 0, "{v}");
+    sell(&a.vendedores[0], "05").await;
+    assert_eq!(one(&a.banca_user, s).await, (3, true));
+}

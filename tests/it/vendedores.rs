@@ -465,3 +465,89 @@ async fn no_role_of_tenant_a_reaches_a_vendedor_of_tenant_b() {
         assert_eq!(&fixtures::user_snapshot(&w, *id).await, snap);
     }
 }
+
+#[tokio::test]
+async fn a_vendedor_with_active_tickets_of_an_undrawn_sorteo_is_not_deactivated() {
+    let w = fixtures::world().await;
+    let a = &w.a;
+    let loteria = fixtures::loteria(&w.app, Some(a.banca_id), "TICA", json!({"digits": 2})).await;
+    fixtures::multiplier(&w.app, loteria, "Base", 90, "NUMERO").await;
+    let sorteo = fixtures::sorteo(
+        &w.app,
+        loteria,
+        chrono::Utc::now() + chrono::Duration::days(1),
+        "OPEN",
+    )
+    .await;
+    sqlx::query("UPDATE bancas SET default_min_bet = 0, global_max_per_number = 0 WHERE id = $1")
+        .bind(a.banca_id)
+        .execute(&mut db(&w).await)
+        .await
+        .unwrap();
+    let body = json!({"loteriaId": loteria, "sorteoId": sorteo,
+                      "jugadas": [{"type": "NUMERO", "number": "07", "amount": 10}]});
+    let mut sold = Vec::new();
+    for seller in &a.vendedores {
+        let (s, v) = call(
+            &w.app,
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&seller.token),
+            Some(&body),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        sold.push(v["data"]["id"].as_str().unwrap().to_string());
+    }
+    let seller = &a.vendedores[0];
+    let path = format!("/api/v1/vendedores/{}", seller.user_id);
+    let before = fixtures::user_snapshot(&w, seller.user_id).await;
+    for who in [&w.admin, &a.banca_user] {
+        let (s, v) = call(&w.app, Method::DELETE, &path, Some(&who.token), None).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::CONFLICT, Some("VENDEDOR_HAS_ACTIVE_TICKETS")),
+            "{v}"
+        );
+        assert!(v["message"].as_str().unwrap().contains("1 tiquete"), "{v}");
+    }
+    assert_eq!(fixtures::user_snapshot(&w, seller.user_id).await, before);
+    // Still selling: the session is alive.
+    let (s, _) = call(
+        &w.app,
+        Method::GET,
+        "/api/v1/auth/me",
+        Some(&seller.token),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    // Once its ticket is cancelled it may go.
+    let (s, v) = call(
+        &w.app,
+        Method::PATCH,
+        &format!("/api/v1/tickets/{}/cancel", sold[0]),
+        Some(&seller.token),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = call(&w.app, Method::DELETE, &path, Some(&w.admin.token), None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["isActive"], false);
+    // An ACTIVE ticket of a drawn (EVALUATED) sorteo does not hold the other one back.
+    sqlx::query("UPDATE sorteos SET status = 'EVALUATED' WHERE id = $1")
+        .bind(sorteo)
+        .execute(&mut db(&w).await)
+        .await
+        .unwrap();
+    let (s, v) = call(
+        &w.app,
+        Method::DELETE,
+        &format!("/api/v1/vendedores/{}", a.vendedores[1].user_id),
+        Some(&a.banca_user.token),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}

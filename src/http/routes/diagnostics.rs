@@ -165,7 +165,7 @@ struct DynamicDto {
     base_amount: Option<Decimal>,
     sales_percentage: Option<Decimal>,
     scope: ScopeDto,
-    /// `null`: unknown (the sales counters arrive with the sale issue).
+    /// The scope's live sales of the sorteo (`null`: unknown).
     sales: Option<Decimal>,
     limit: Option<Decimal>,
 }
@@ -190,7 +190,8 @@ struct RuleOutcomeDto {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct LimitsDto {
-    /// Whether sorteo sales were known: percentage limits fall back to their base when not.
+    /// Whether sorteo sales were known (always, now): percentage limits fall back to their
+    /// base when not.
     sales_known: bool,
     numbers: Vec<NumberDto>,
     rules: Vec<RuleOutcomeDto>,
@@ -327,7 +328,7 @@ async fn cutoff(
             .map(|c| candidate(c, &d.rules))
             .collect(),
         limits: LimitsDto {
-            sales_known: false,
+            sales_known: true,
             numbers: d.limits.numbers.iter().map(NumberDto::from).collect(),
             rules: d
                 .limits

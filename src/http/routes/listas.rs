@@ -57,8 +57,9 @@ impl From<ListaError> for ApiError {
     }
 }
 
-/// An exclusion as the existing system lists it, plus `number` and `bancaId`. The existing
-/// `totalJugadas`/`totalAmount` arrive with the sale issue.
+/// An exclusion as the existing system lists it, plus `number` and `bancaId`. `totalJugadas` /
+/// `totalAmount`: the jugadas it keeps out now (excluded, of tickets not cancelled) and their
+/// amount.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExclusionDto {
@@ -84,6 +85,8 @@ pub struct ExclusionDto {
     reason: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    total_jugadas: i64,
+    total_amount: Decimal,
 }
 
 impl From<ExclusionRow> for ExclusionDto {
@@ -111,6 +114,8 @@ impl From<ExclusionRow> for ExclusionDto {
             reason: e.reason,
             created_at: e.created_at,
             updated_at: e.updated_at,
+            total_jugadas: e.total_jugadas,
+            total_amount: e.total_amount,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! Create (one rule per number), update, bulk update and delete, soft delete and restore
 //! (ADMIN; BANCA of its bancas; VENTANA for its ventana and vendedores, except cutoff rules;
 //! VENDEDOR never), the flat and grouped lists and one rule (every role, scoped), the rules of a
-//! vendedor (`me`), and the ADMIN rule-side health report (`cron-health`, `rehydrate`).
+//! vendedor (`me`), and the ADMIN health report and counter rebuild (`cron-health`,
+//! `rehydrate`).
 //! Another tenant's rule answers 404.
 
 use axum::extract::State;
@@ -16,7 +17,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::db::restrictions::{RuleCounts, RuleRow};
+use crate::db::restrictions::{CounterCheck, CounterMismatch, RuleCounts, RuleRow};
 use crate::domain::roles::Role;
 use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
@@ -815,22 +816,75 @@ impl From<RuleCounts> for CountsDto {
     }
 }
 
-/// Why the counter check reports nothing yet.
+/// A counter that disagrees with the sum of its live jugadas.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MismatchDto {
+    sorteo_id: Uuid,
+    scope_kind: String,
+    scope_id: Uuid,
+    /// The nil uuid: every jugada of the number; a multiplier id: its NUMERO jugadas; the max
+    /// uuid: REVENTADO jugadas.
+    mkey: Uuid,
+    number: String,
+    /// The stored value (0: the row is missing).
+    counter: Decimal,
+    /// The sum of the live jugadas.
+    expected: Decimal,
+}
+
+impl From<CounterMismatch> for MismatchDto {
+    fn from(m: CounterMismatch) -> Self {
+        MismatchDto {
+            sorteo_id: m.sorteo_id,
+            scope_kind: m.scope_kind,
+            scope_id: m.scope_id,
+            mkey: m.mkey,
+            number: m.number,
+            counter: m.counter,
+            expected: m.expected,
+        }
+    }
+}
+
+/// The per-number counters compared with the live jugadas.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CounterCheckDto {
     checked: bool,
-    reason: &'static str,
+    /// Sorteos compared.
+    sorteos: i64,
+    /// Counter rows read.
+    rows: i64,
+    mismatches: i64,
+    /// The first mismatches (at most 20), by sorteo, scope, key and number.
+    sample: Vec<MismatchDto>,
+    /// Rehydrate: rows written by the rebuild, and the mismatches it fixed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rows_written: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mismatches_fixed: Option<i64>,
 }
 
-const COUNTERS_PENDING: CounterCheckDto = CounterCheckDto {
-    checked: false,
-    reason: "Los contadores por número se mantienen en la transacción de venta, que llega con \
-             la venta de tiquetes; hasta entonces no hay contadores que verificar.",
-};
+impl From<CounterCheck> for CounterCheckDto {
+    fn from(c: CounterCheck) -> Self {
+        CounterCheckDto {
+            checked: true,
+            sorteos: c.sorteos,
+            rows: c.rows,
+            mismatches: c.mismatches,
+            sample: c.sample.into_iter().map(MismatchDto::from).collect(),
+            rows_written: None,
+            mismatches_fixed: None,
+        }
+    }
+}
 
 /// `GET /restrictions/cron-health`: Banca has no auto-date job (the number is resolved at
-/// sale time from the business date), so the report states the rule-side facts.
+/// sale time from the business date), so the report states the rule-side facts, and compares
+/// the per-number counters of the sorteos still selling (SCHEDULED, OPEN) with their live
+/// jugadas. `healthy` is false when a counter disagrees (`POST /restrictions/rehydrate/:id`
+/// rebuilds a sorteo's counters).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct HealthDto {
@@ -861,14 +915,14 @@ async fn health_dto(state: &AppState, auth: &Auth) -> Result<HealthDto, ApiError
     .await?;
     Ok(HealthDto {
         mode: "AUTO_DATE_RESOLVED_AT_SALE",
-        healthy: true,
+        healthy: h.counters.mismatches == 0,
         now: h.now,
         business_date: h.local.date,
         business_hour: h.local.hour,
         expected_auto_date_number: h.auto_date_number,
         banca_id: h.bancas.and_then(|b| b.first().copied()),
         rules: h.counts.into(),
-        counters: COUNTERS_PENDING,
+        counters: h.counters.into(),
         executed: None,
         message: None,
     })
@@ -906,8 +960,10 @@ struct SorteoBriefDto {
     banca_id: Option<Uuid>,
 }
 
-/// `POST /restrictions/rehydrate/:sorteoId`: nothing to rebuild (no cache decides limits);
-/// the rule-side facts of the sorteo and the state of the counter check.
+/// `POST /restrictions/rehydrate/:sorteoId`: rebuilds the sorteo's per-number counters from
+/// its live jugadas (under the sorteo lock, so no sale runs meanwhile); `counters` is the
+/// check of the counters as they were (`mismatches` = `mismatchesFixed`) with the rows
+/// written. Also the rule-side facts of the sorteo.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SorteoCheckDto {
@@ -926,7 +982,7 @@ async fn rehydrate(
     AppPath(sorteo_id): AppPath<Uuid>,
 ) -> Result<ApiResponse<SorteoCheckDto>, ApiError> {
     auth.require(&[Role::Admin])?;
-    let c = restrictions::sorteo_check(
+    let c = restrictions::rehydrate(
         state.pools.primary(),
         &auth.0,
         sorteo_id,
@@ -946,8 +1002,12 @@ async fn rehydrate(
         },
         business_date: c.business_date,
         auto_date_number: c.auto_date_number,
-        rehydrated: false,
+        rehydrated: true,
         rules: c.counts.into(),
-        counters: COUNTERS_PENDING,
+        counters: CounterCheckDto {
+            rows_written: Some(c.rows_written),
+            mismatches_fixed: Some(c.before.mismatches),
+            ..CounterCheckDto::from(c.before)
+        },
     }))
 }

@@ -189,9 +189,10 @@ pub struct SorteoDto {
     extra_multiplier: Option<MultiplierBrief>,
     /// `loteria.rulesJson.reventadoConfig.enabled == true` (absent means disabled).
     reventado_enabled: bool,
-    /// Tickets arrive with the sale issue; until then every sorteo has none.
+    /// `ticketCount > 0`.
     has_sales: bool,
-    /// Tickets arrive with the sale issue; until then 0.
+    /// The live tickets (neither CANCELLED nor EXCLUDED, not deleted) the caller may see: a
+    /// VENDEDOR its own, a VENTANA its ventana's, BANCA and ADMIN the banca(s) in view.
     ticket_count: i64,
     has_exclusions: bool,
 }
@@ -232,8 +233,8 @@ impl SorteoDto {
             },
             extra_multiplier,
             reventado_enabled: rules_json::reventado_enabled(&v.loteria_rules),
-            has_sales: false,
-            ticket_count: 0,
+            has_sales: v.ticket_count > 0,
+            ticket_count: v.ticket_count,
             has_exclusions: v.has_exclusions,
         }
     }
@@ -502,6 +503,7 @@ impl ListQuery {
             is_active: self.is_active,
             from,
             to,
+            without_ticket_counts: false,
         })
     }
 }
@@ -611,6 +613,10 @@ async fn list(
                     "debe ser hour o loteria-hour",
                 ))
             }
+        };
+        let filters = SorteoQuery {
+            without_ticket_counts: true,
+            ..filters
         };
         let (rows, _) =
             sorteos::list(state.pools.primary(), &actor, filters, GROUP_SCAN_LIMIT, 0).await?;
