@@ -10,14 +10,20 @@ CREATE TYPE ticket_status AS ENUM (
 -- rolled back) and takes no lock, so concurrent sales never queue on a counter row.
 CREATE SEQUENCE ticket_number_seq AS bigint START 1;
 
+-- Foreign keys on the sale path's tables are kept where they guard something a sale does not
+-- already check in its own transaction: a ticket references its sorteo (locked by the sale)
+-- and its vendedor. Its banca, lotería, ventana and creator are copies taken from those rows
+-- in the same transaction, and bancas, ventanas, loterías, users and multipliers are never
+-- hard-deleted (soft delete only); each extra key would cost a lookup and a shared row lock
+-- on a row every sale of the banca touches.
 CREATE TABLE tickets (
     id                          uuid PRIMARY KEY,
     ticket_number               varchar(24) NOT NULL,
     business_date               date NOT NULL,
-    banca_id                    uuid NOT NULL REFERENCES bancas (id) ON DELETE RESTRICT,
-    loteria_id                  uuid NOT NULL REFERENCES loterias (id) ON DELETE RESTRICT,
+    banca_id                    uuid NOT NULL,
+    loteria_id                  uuid NOT NULL,
     sorteo_id                   uuid NOT NULL REFERENCES sorteos (id) ON DELETE RESTRICT,
-    ventana_id                  uuid NOT NULL REFERENCES ventanas (id) ON DELETE RESTRICT,
+    ventana_id                  uuid NOT NULL,
     vendedor_id                 uuid NOT NULL REFERENCES users (id) ON DELETE RESTRICT,
     total_amount                numeric(14, 2) NOT NULL CHECK (total_amount > 0),
     total_commission            numeric(14, 2) NOT NULL DEFAULT 0,
@@ -34,7 +40,7 @@ CREATE TABLE tickets (
     payment_notes               text,
     payment_history             jsonb,
     cliente_nombre              varchar(100) NOT NULL DEFAULT 'CLIENTE CONTADO',
-    created_by                  uuid REFERENCES users (id) ON DELETE SET NULL,
+    created_by                  uuid,
     created_by_role             user_role,
     is_sorteo_closed            boolean NOT NULL DEFAULT false,
     idempotency_key             varchar(100),
@@ -52,15 +58,14 @@ CREATE INDEX tickets_sorteo_status_idx ON tickets (sorteo_id, status) WHERE dele
 CREATE INDEX tickets_banca_date_idx ON tickets (banca_id, business_date, created_at DESC, id DESC);
 CREATE INDEX tickets_ventana_date_idx ON tickets (ventana_id, business_date, created_at DESC);
 CREATE INDEX tickets_vendedor_date_idx ON tickets (vendedor_id, business_date, created_at DESC);
-CREATE INDEX tickets_vendedor_sorteo_idx ON tickets (vendedor_id, sorteo_id);
 CREATE INDEX tickets_date_created_idx ON tickets (business_date, created_at DESC, id DESC);
 
 CREATE TABLE jugadas (
     id                          uuid PRIMARY KEY,
     ticket_id                   uuid NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
     -- Copied from the ticket: per-sorteo summaries read jugadas without joining tickets.
-    sorteo_id                   uuid NOT NULL REFERENCES sorteos (id) ON DELETE RESTRICT,
-    banca_id                    uuid NOT NULL REFERENCES bancas (id) ON DELETE RESTRICT,
+    sorteo_id                   uuid NOT NULL,
+    banca_id                    uuid NOT NULL,
     -- Line order within the ticket (0-based), as sent.
     position                    smallint NOT NULL,
     type                        bet_type NOT NULL,
@@ -68,7 +73,8 @@ CREATE TABLE jugadas (
     reventado_number            text CHECK (reventado_number IS NULL OR reventado_number ~ '^[0-9]{2,3}$'),
     amount                      numeric(14, 2) NOT NULL CHECK (amount > 0),
     final_multiplier_x          numeric(12, 4) NOT NULL DEFAULT 0,
-    multiplier_id               uuid REFERENCES loteria_multipliers (id) ON DELETE SET NULL,
+    -- The multiplier the line was sold with (multipliers are deactivated, never deleted).
+    multiplier_id               uuid,
     payout                      numeric(14, 2),
     is_winner                   boolean NOT NULL DEFAULT false,
     is_active                   boolean NOT NULL DEFAULT true,
@@ -87,7 +93,6 @@ CREATE TABLE jugadas (
     CONSTRAINT jugadas_ticket_position_key UNIQUE (ticket_id, position)
 );
 CREATE INDEX jugadas_sorteo_number_idx ON jugadas (sorteo_id, number) WHERE is_active;
-CREATE INDEX jugadas_multiplier_idx ON jugadas (multiplier_id) WHERE multiplier_id IS NOT NULL;
 
 -- Per-number running totals of active jugadas, per sorteo and counting scope (the seller, its
 -- ventana, its banca) and per multiplier key: the nil uuid counts every jugada of the number,
@@ -110,7 +115,7 @@ CREATE TABLE idempotency_keys (
     user_id         uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     key             varchar(100) NOT NULL,
     request_hash    text NOT NULL,
-    ticket_id       uuid REFERENCES tickets (id) ON DELETE SET NULL,
+    ticket_id       uuid,
     status_code     smallint,
     response_body   bytea,
     created_at      timestamptz NOT NULL DEFAULT now(),
@@ -118,3 +123,7 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (user_id, key)
 );
 CREATE INDEX idempotency_keys_expires_idx ON idempotency_keys (expires_at);
+-- A stored answer (a few KiB of JSON) stays in the row: no TOAST round trip or compression on
+-- the sale path.
+ALTER TABLE idempotency_keys SET (toast_tuple_target = 8160);
+ALTER TABLE idempotency_keys ALTER COLUMN response_body SET STORAGE MAIN;

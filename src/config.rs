@@ -646,12 +646,8 @@ impl Config {
         };
         let login_max_failures = r.parse_num("LOGIN_MAX_FAILURES", 5u32, 1, 1000);
         let login_window = r.millis("LOGIN_WINDOW_MS", 60_000, 1000, 86_400_000);
-        let idempotency_ttl = Duration::from_secs(r.parse_num(
-            "IDEMPOTENCY_TTL_SECONDS",
-            86_400u64,
-            60,
-            30 * 86_400,
-        ));
+        let idempotency_ttl =
+            Duration::from_secs(r.parse_num("IDEMPOTENCY_TTL_SECONDS", 86_400u64, 60, 30 * 86_400));
         let enable_ticket_reprints = r.boolean("ENABLE_TICKET_REPRINTS", false);
 
         if !r.errors.is_empty() {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::{query, query_as, query_scalar};
 use crate::db::sorteos::SorteoStatus;
 use crate::domain::roles::Role;
+use crate::domain::rules::Rule;
 
 /// Multiplier key of a counter that counts every jugada of the number.
 pub const MKEY_ALL: Uuid = Uuid::nil();
@@ -55,22 +56,37 @@ pub async fn sorteo_for_sale(
     .await
 }
 
-/// Everything a sale reads before its limits, in one statement: the seller (`seller_id`), its
-/// ventana, banca and listero policy, the sorteo (locked `FOR KEY SHARE`, with the database
-/// clock), the next ticket sequence value, the multipliers of lotería `loteria_id` plus those
-/// named, and the exclusion entries of the sorteo that reach the seller.
+/// Everything a sale reads before its limits, in one statement: the claim of its idempotency
+/// key (when it has one), the seller (`seller_id`), its ventana, banca and listero policy, the
+/// sorteo (locked `FOR KEY SHARE`, with the database clock), the next ticket sequence value,
+/// the seller's restriction rules, the multipliers of lotería `loteria_id` plus those named,
+/// and the exclusion entries of the sorteo that reach the seller.
 #[derive(Debug, Clone)]
 pub struct SaleContext {
+    /// `false` when the key is held by a live record (an earlier or concurrent twin sale that
+    /// committed; this statement waited for it): the caller replays.
+    pub claimed: bool,
     pub user: Option<SaleUser>,
     pub ventana: Option<SaleVentana>,
     pub sorteo: Option<SaleSorteo>,
     pub seq: i64,
+    pub rules: Vec<Rule>,
     pub multipliers: Vec<SaleMultiplier>,
     pub exclusions: Vec<SaleExclusion>,
 }
 
+/// The idempotency claim of a sale.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    pub user_id: Uuid,
+    pub key: &'a str,
+    pub request_hash: &'a str,
+    pub ttl_seconds: i64,
+}
+
 #[derive(sqlx::FromRow)]
 struct ContextRow {
+    claimed: bool,
     u_id: Option<Uuid>,
     u_name: Option<String>,
     u_username: Option<String>,
@@ -109,26 +125,78 @@ struct ContextRow {
     s_loteria_rules: Option<Value>,
     now: DateTime<Utc>,
     seq: i64,
-    m_ids: Option<Vec<Uuid>>,
-    m_loterias: Option<Vec<Uuid>>,
-    m_names: Option<Vec<String>>,
-    m_values: Option<Vec<Decimal>>,
-    m_kinds: Option<Vec<String>>,
-    m_active: Option<Vec<bool>>,
-    m_created: Option<Vec<DateTime<Utc>>>,
-    e_multipliers: Option<Vec<Option<Uuid>>>,
-    e_numbers: Option<Vec<Option<String>>>,
+    rules: Option<Value>,
+    multipliers: Option<Value>,
+    exclusions: Option<Value>,
+}
+
+/// A restriction rule as the context query lists it (numbers and dates as text, exactly).
+#[derive(serde::Deserialize)]
+#[allow(clippy::type_complexity)]
+struct RuleJson(
+    Uuid,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<String>,
+    bool,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+    Option<NaiveDate>,
+    Option<i16>,
+    Option<i16>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<String>,
+    bool,
+    DateTime<Utc>,
+);
+
+#[derive(serde::Deserialize)]
+struct MultiplierJson(Uuid, Uuid, String, String, String, bool, DateTime<Utc>);
+
+#[derive(serde::Deserialize)]
+struct ExclusionJson(Option<Uuid>, Option<String>);
+
+fn exact(v: Option<String>) -> Result<Option<Decimal>, sqlx::Error> {
+    v.map(|t| {
+        t.parse::<Decimal>()
+            .map_err(|e| sqlx::Error::Decode(format!("numeric {t:?}: {e}").into()))
+    })
+    .transpose()
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(v: Option<Value>) -> Result<Vec<T>, sqlx::Error> {
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(v) => serde_json::from_value(v).map_err(|e| sqlx::Error::Decode(e.into())),
+    }
 }
 
 pub async fn sale_context(
     conn: &mut PgConnection,
+    claim: Option<Claim<'_>>,
     seller_id: Uuid,
     sorteo_id: Uuid,
     loteria_id: Uuid,
     named_multipliers: &[Uuid],
 ) -> Result<SaleContext, sqlx::Error> {
     let r: ContextRow = query_as(
-        "WITH u AS (
+        "WITH k AS (
+             INSERT INTO idempotency_keys AS k (user_id, key, request_hash, expires_at)
+             SELECT $5, $6, $7, now() + make_interval(secs => $8)
+             WHERE $6::text IS NOT NULL
+             ON CONFLICT (user_id, key) DO UPDATE
+                 SET request_hash = EXCLUDED.request_hash, ticket_id = NULL, status_code = NULL,
+                     response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
+                 WHERE k.expires_at <= now()
+             RETURNING 1),
+         u AS (
              SELECT id, name, username::text AS username, code, phone, role, ventana_id,
                     is_active AND deleted_at IS NULL AS active, settings, commission_policy_json
              FROM users WHERE id = $1),
@@ -151,17 +219,9 @@ pub async fn sale_context(
                     l.name AS loteria_name, l.rules_json
              FROM sorteos s JOIN loterias l ON l.id = s.loteria_id
              WHERE s.id = $2
-             FOR KEY SHARE OF s),
-         m AS (
-             SELECT id, loteria_id, name, value_x, kind::text AS kind, is_active, created_at
-             FROM loteria_multipliers WHERE loteria_id = $3 OR id = ANY($4)
-             ORDER BY created_at, id),
-         e AS (
-             SELECT x.multiplier_id, x.number FROM sorteo_lista_exclusions x, v
-             WHERE x.sorteo_id = $2 AND x.banca_id = v.banca_id
-               AND (x.ventana_id IS NULL OR x.ventana_id = v.id)
-               AND (x.vendedor_id IS NULL OR x.vendedor_id = $1))
-         SELECT u.id AS u_id, u.name AS u_name, u.username AS u_username, u.code AS u_code,
+             FOR KEY SHARE OF s)
+         SELECT (SELECT count(*) FROM k) > 0 OR $6::text IS NULL AS claimed,
+                u.id AS u_id, u.name AS u_name, u.username AS u_username, u.code AS u_code,
                 u.phone AS u_phone, u.role AS u_role, u.ventana_id AS u_ventana_id,
                 u.active AS u_active, u.settings AS u_settings,
                 u.commission_policy_json AS u_policy,
@@ -177,15 +237,28 @@ pub async fn sale_context(
                 s.winning_number AS s_winning_number, s.loteria_name AS s_loteria_name,
                 s.rules_json AS s_loteria_rules,
                 now() AS now, nextval('ticket_number_seq') AS seq,
-                (SELECT array_agg(id) FROM m) AS m_ids,
-                (SELECT array_agg(loteria_id) FROM m) AS m_loterias,
-                (SELECT array_agg(name::text) FROM m) AS m_names,
-                (SELECT array_agg(value_x) FROM m) AS m_values,
-                (SELECT array_agg(kind) FROM m) AS m_kinds,
-                (SELECT array_agg(is_active) FROM m) AS m_active,
-                (SELECT array_agg(created_at) FROM m) AS m_created,
-                (SELECT array_agg(multiplier_id) FROM e) AS e_multipliers,
-                (SELECT array_agg(number) FROM e) AS e_numbers
+                (SELECT json_agg(json_build_array(r.id, r.owner_banca_id, r.banca_id,
+                            r.ventana_id, r.user_id, r.number, r.is_auto_date,
+                            r.max_amount::text, r.max_total::text, r.base_amount::text,
+                            r.sales_percentage::text, r.applies_to_vendedor, r.applies_to_date,
+                            r.applies_to_hour, r.sales_cutoff_minutes, r.loteria_id,
+                            r.multiplier_id, r.sorteo_id, r.message, r.is_active, r.updated_at)
+                            ORDER BY r.updated_at DESC, r.id DESC)
+                   FROM restriction_rules r
+                  WHERE r.owner_banca_id = v.banca_id AND r.is_active
+                    AND (r.user_id = u.id
+                         OR (r.user_id IS NULL AND r.ventana_id = v.id)
+                         OR (r.user_id IS NULL AND r.ventana_id IS NULL
+                             AND (r.banca_id IS NULL OR r.banca_id = v.banca_id)))) AS rules,
+                (SELECT json_agg(json_build_array(m.id, m.loteria_id, m.name, m.value_x::text,
+                            m.kind, m.is_active, m.created_at) ORDER BY m.created_at, m.id)
+                   FROM loteria_multipliers m
+                  WHERE m.loteria_id = $3 OR m.id = ANY($4)) AS multipliers,
+                (SELECT json_agg(json_build_array(x.multiplier_id, x.number))
+                   FROM sorteo_lista_exclusions x
+                  WHERE x.sorteo_id = $2 AND x.banca_id = v.banca_id
+                    AND (x.ventana_id IS NULL OR x.ventana_id = v.id)
+                    AND (x.vendedor_id IS NULL OR x.vendedor_id = u.id)) AS exclusions
          FROM (SELECT 1) one
          LEFT JOIN u ON true LEFT JOIN v ON true LEFT JOIN s ON true",
     )
@@ -193,6 +266,10 @@ pub async fn sale_context(
     .bind(sorteo_id)
     .bind(loteria_id)
     .bind(named_multipliers)
+    .bind(claim.map(|c| c.user_id))
+    .bind(claim.map(|c| c.key))
+    .bind(claim.map(|c| c.request_hash))
+    .bind(claim.map(|c| c.ttl_seconds as f64))
     .fetch_one(conn)
     .await?;
     let user = match (r.u_id, r.u_role) {
@@ -247,45 +324,141 @@ pub async fn sale_context(
         }),
         _ => None,
     };
-    let ids = r.m_ids.unwrap_or_default();
-    let loterias = r.m_loterias.unwrap_or_default();
-    let names = r.m_names.unwrap_or_default();
-    let values = r.m_values.unwrap_or_default();
-    let kinds = r.m_kinds.unwrap_or_default();
-    let active = r.m_active.unwrap_or_default();
-    let created = r.m_created.unwrap_or_default();
-    let multipliers = ids
+    let mut rules = Vec::new();
+    for x in from_json::<RuleJson>(r.rules)? {
+        rules.push(Rule {
+            id: x.0,
+            owner_banca_id: x.1,
+            banca_id: x.2,
+            ventana_id: x.3,
+            user_id: x.4,
+            number: x.5,
+            is_auto_date: x.6,
+            max_amount: exact(x.7)?,
+            max_total: exact(x.8)?,
+            base_amount: exact(x.9)?,
+            sales_percentage: exact(x.10)?,
+            applies_to_vendedor: x.11,
+            applies_to_date: x.12,
+            applies_to_hour: x.13.and_then(|h| u8::try_from(h).ok()),
+            sales_cutoff_minutes: x.14.map(i32::from),
+            loteria_id: x.15,
+            multiplier_id: x.16,
+            sorteo_id: x.17,
+            message: x.18,
+            is_active: x.19,
+            updated_at: x.20,
+        });
+    }
+    let mut multipliers = Vec::new();
+    for m in from_json::<MultiplierJson>(r.multipliers)? {
+        multipliers.push(SaleMultiplier {
+            id: m.0,
+            loteria_id: m.1,
+            name: m.2,
+            value_x: exact(Some(m.3))?.unwrap_or_default(),
+            kind: m.4,
+            is_active: m.5,
+            created_at: m.6,
+        });
+    }
+    let exclusions = from_json::<ExclusionJson>(r.exclusions)?
         .into_iter()
-        .enumerate()
-        .map(|(i, id)| SaleMultiplier {
-            id,
-            loteria_id: loterias.get(i).copied().unwrap_or_default(),
-            name: names.get(i).cloned().unwrap_or_default(),
-            value_x: values.get(i).copied().unwrap_or_default(),
-            kind: kinds.get(i).cloned().unwrap_or_default(),
-            is_active: active.get(i).copied().unwrap_or(false),
-            created_at: created.get(i).copied().unwrap_or(r.now),
-        })
-        .collect();
-    let e_numbers = r.e_numbers.unwrap_or_default();
-    let exclusions = r
-        .e_multipliers
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-        .map(|(i, multiplier_id)| SaleExclusion {
-            multiplier_id,
-            number: e_numbers.get(i).cloned().flatten(),
+        .map(|e| SaleExclusion {
+            multiplier_id: e.0,
+            number: e.1,
         })
         .collect();
     Ok(SaleContext {
+        claimed: r.claimed,
         user,
         ventana,
         sorteo,
         seq: r.seq,
+        rules,
         multipliers,
         exclusions,
     })
+}
+
+#[derive(sqlx::FromRow)]
+struct RuleCols {
+    id: Uuid,
+    owner_banca_id: Option<Uuid>,
+    banca_id: Option<Uuid>,
+    ventana_id: Option<Uuid>,
+    user_id: Option<Uuid>,
+    number: Option<String>,
+    is_auto_date: bool,
+    max_amount: Option<Decimal>,
+    max_total: Option<Decimal>,
+    base_amount: Option<Decimal>,
+    sales_percentage: Option<Decimal>,
+    applies_to_vendedor: bool,
+    applies_to_date: Option<NaiveDate>,
+    applies_to_hour: Option<i16>,
+    sales_cutoff_minutes: Option<i16>,
+    loteria_id: Option<Uuid>,
+    multiplier_id: Option<Uuid>,
+    sorteo_id: Option<Uuid>,
+    message: Option<String>,
+    is_active: bool,
+    updated_at: DateTime<Utc>,
+}
+
+/// The active rules of banca `banca_id` that reach a seller of `ventana_id` (its own, its
+/// ventana's, the banca's and the general ones), as the resolutions read them: the same set as
+/// `db::restrictions::for_seller`, without the display joins. Most recently updated first.
+pub async fn rules_for_seller(
+    conn: &mut PgConnection,
+    banca_id: Uuid,
+    ventana_id: Uuid,
+    user_id: Uuid,
+) -> Result<Vec<Rule>, sqlx::Error> {
+    let rows: Vec<RuleCols> = query_as(
+        "SELECT id, owner_banca_id, banca_id, ventana_id, user_id, number, is_auto_date,
+                max_amount, max_total, base_amount, sales_percentage, applies_to_vendedor,
+                applies_to_date, applies_to_hour, sales_cutoff_minutes, loteria_id,
+                multiplier_id, sorteo_id, message, is_active, updated_at
+         FROM restriction_rules r
+         WHERE r.owner_banca_id = $1 AND r.is_active
+           AND (r.user_id = $3
+                OR (r.user_id IS NULL AND r.ventana_id = $2)
+                OR (r.user_id IS NULL AND r.ventana_id IS NULL
+                    AND (r.banca_id IS NULL OR r.banca_id = $1)))
+         ORDER BY r.updated_at DESC, r.id DESC",
+    )
+    .bind(banca_id)
+    .bind(ventana_id)
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Rule {
+            id: r.id,
+            owner_banca_id: r.owner_banca_id,
+            banca_id: r.banca_id,
+            ventana_id: r.ventana_id,
+            user_id: r.user_id,
+            number: r.number,
+            is_auto_date: r.is_auto_date,
+            max_amount: r.max_amount,
+            max_total: r.max_total,
+            base_amount: r.base_amount,
+            sales_percentage: r.sales_percentage,
+            applies_to_vendedor: r.applies_to_vendedor,
+            applies_to_date: r.applies_to_date,
+            applies_to_hour: r.applies_to_hour.and_then(|h| u8::try_from(h).ok()),
+            sales_cutoff_minutes: r.sales_cutoff_minutes.map(i32::from),
+            loteria_id: r.loteria_id,
+            multiplier_id: r.multiplier_id,
+            sorteo_id: r.sorteo_id,
+            message: r.message,
+            is_active: r.is_active,
+            updated_at: r.updated_at,
+        })
+        .collect())
 }
 
 /// A user as the sale path needs it (the seller, or the vendedor a ticket belongs to).
@@ -558,34 +731,6 @@ pub async fn find_idempotent(
     .await
 }
 
-/// Claims (user, key) for this transaction. `false` when a live record exists: a twin
-/// committed it (this call waited for the twin's transaction to end). An expired record is
-/// taken over.
-pub async fn claim_idempotent(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    key: &str,
-    request_hash: &str,
-    ttl_seconds: i64,
-) -> Result<bool, sqlx::Error> {
-    let claimed: Option<i32> = query_scalar(
-        "INSERT INTO idempotency_keys AS k (user_id, key, request_hash, expires_at)
-         VALUES ($1, $2, $3, now() + make_interval(secs => $4))
-         ON CONFLICT (user_id, key) DO UPDATE
-             SET request_hash = EXCLUDED.request_hash, ticket_id = NULL, status_code = NULL,
-                 response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
-             WHERE k.expires_at <= now()
-         RETURNING 1",
-    )
-    .bind(user_id)
-    .bind(key)
-    .bind(request_hash)
-    .bind(ttl_seconds as f64)
-    .fetch_optional(conn)
-    .await?;
-    Ok(claimed.is_some())
-}
-
 /// A ticket as the sale writes it.
 #[derive(Debug, Clone)]
 pub struct NewTicket<'a> {
@@ -826,10 +971,7 @@ pub struct LockedTicket {
 }
 
 /// Reads the ticket's sorteo id without locking (to lock the sorteo first, then the ticket).
-pub async fn ticket_sorteo(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> Result<Option<Uuid>, sqlx::Error> {
+pub async fn ticket_sorteo(conn: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
     query_scalar("SELECT sorteo_id FROM tickets WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)

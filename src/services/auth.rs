@@ -110,8 +110,6 @@ fn sign_pair(
     })
 }
 
-/// Checks credentials and opens a session. Failed attempts count against the client IP and
-
 /// Runs password hashing or verification on the blocking pool, at most one per core at a
 /// time: argon2 is CPU-bound and takes 19 MiB per call, so a burst of logins queues here
 /// instead of multiplying memory and starving the sale path.
@@ -130,6 +128,7 @@ async fn password_work<T: Send + 'static>(
     tokio::task::spawn_blocking(f).await
 }
 
+/// Checks credentials and opens a session. Failed attempts count against the client IP and
 /// the username; a known and an unknown username fail the same way.
 pub async fn login(
     pool: &PgPool,

@@ -31,10 +31,9 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::db::restrictions::RuleRow;
 use crate::db::sale::{
-    self as dbsale, CounterDelta, CountedJugada, NewJugada, NewTicket, SaleMultiplier,
-    SaleSorteo, SaleUser, SaleVentana, StoredResponse, MKEY_ALL, MKEY_REVENTADO,
+    self as dbsale, CountedJugada, CounterDelta, NewJugada, NewTicket, SaleMultiplier, SaleSorteo,
+    SaleUser, SaleVentana, StoredResponse, MKEY_ALL, MKEY_REVENTADO,
 };
 use crate::db::sorteos::SorteoStatus;
 use crate::domain::authz::Actor;
@@ -50,8 +49,8 @@ use crate::domain::schedule::local_date;
 use crate::domain::ticket_number;
 use crate::services::activity;
 use crate::services::ticket_view::{
-    JugadaView, LoteriaBrief, MultiplierBrief, PrintConfig, SaleWarning, SorteoBrief,
-    TicketView, VendedorBrief, VentanaBrief,
+    JugadaView, LoteriaBrief, MultiplierBrief, PrintConfig, SaleWarning, SorteoBrief, TicketView,
+    VendedorBrief, VentanaBrief,
 };
 
 /// Client name of a ticket sold without one.
@@ -205,21 +204,15 @@ pub async fn sell(
     req: &SaleRequest,
     settings: &SaleSettings,
 ) -> Result<SaleAnswer, SaleError> {
-    // The key is claimed first thing in the transaction (no separate look-up on the hot path):
-    // a live record makes the claim fail, and the stored answer is replayed.
+    // The key is claimed by the first statement of the transaction (no separate look-up on the
+    // hot path): a live record makes the claim fail, and the stored answer is replayed.
     let mut tx = pool.begin().await?;
-    if let Some(key) = &req.idempotency_key {
-        let claimed = dbsale::claim_idempotent(
-            &mut tx,
-            actor.user_id,
-            key,
-            &req.request_hash,
-            settings.idempotency_ttl_seconds,
-        )
-        .await?;
-        if !claimed {
+    let answer = match sell_in(&mut tx, actor, req, settings).await? {
+        Some(answer) => answer,
+        None => {
             // Answered before, or a twin committed while this one waited on the key: replay.
             tx.rollback().await?;
+            let key = req.idempotency_key.as_deref().unwrap_or_default();
             let mut conn = pool.acquire().await?;
             return match dbsale::find_idempotent(&mut conn, actor.user_id, key).await? {
                 Some(stored) => replay(stored, &req.request_hash),
@@ -231,8 +224,7 @@ pub async fn sell(
                 .into()),
             };
         }
-    }
-    let answer = sell_in(&mut tx, actor, req, settings).await?;
+    };
     tx.commit().await?;
     Ok(answer)
 }
@@ -281,8 +273,7 @@ fn resolve_seller(
             "El vendedor no tiene una Ventana asignada",
         ));
     };
-    if on_behalf.is_some() && actor.role == Role::Ventana && actor.ventana_id != Some(ventana_id)
-    {
+    if on_behalf.is_some() && actor.role == Role::Ventana && actor.ventana_id != Some(ventana_id) {
         return Err(forbidden(
             "FORBIDDEN",
             "vendedorId no pertenece a tu Ventana",
@@ -982,19 +973,26 @@ async fn check_exclusions(
     excluded_line(&entries, lines)
 }
 
-fn to_rules(rows: &[RuleRow]) -> Vec<Rule> {
-    rows.iter().map(RuleRow::to_rule).collect()
-}
-
+/// The sale inside its transaction; `None` when the idempotency key is taken (replay).
 async fn sell_in(
     tx: &mut PgConnection,
     actor: &Actor,
     req: &SaleRequest,
     settings: &SaleSettings,
-) -> Result<SaleAnswer, SaleError> {
+) -> Result<Option<SaleAnswer>, SaleError> {
     let seller_id = req.vendedor_id.unwrap_or(actor.user_id);
     let named: Vec<Uuid> = req.lines.iter().filter_map(|l| l.multiplier_id).collect();
-    let ctx = dbsale::sale_context(tx, seller_id, req.sorteo_id, req.loteria_id, &named).await?;
+    let claim = req.idempotency_key.as_deref().map(|key| dbsale::Claim {
+        user_id: actor.user_id,
+        key,
+        request_hash: &req.request_hash,
+        ttl_seconds: settings.idempotency_ttl_seconds,
+    });
+    let ctx =
+        dbsale::sale_context(tx, claim, seller_id, req.sorteo_id, req.loteria_id, &named).await?;
+    if !ctx.claimed {
+        return Ok(None);
+    }
     let seller = resolve_seller(actor, req.vendedor_id, ctx.user, ctx.ventana)?;
     let ventana = &seller.ventana;
     let sorteo = check_sorteo(ctx.sorteo, ventana.banca_id)?;
@@ -1004,14 +1002,7 @@ async fn sell_in(
             "loteriaId no coincide con la lotería del sorteo",
         ));
     }
-    let rule_rows = crate::db::restrictions::for_seller(
-        tx,
-        ventana.banca_id,
-        Some(ventana.id),
-        Some(seller.user.id),
-    )
-    .await?;
-    let rules = to_rules(&rule_rows);
+    let rules = ctx.rules;
     let lrules = loteria_rules(&sorteo);
     check_cutoff(
         &rules,
@@ -1079,7 +1070,10 @@ async fn sell_in(
             format!("El multiplicador '{name}' está restringido para esta lotería.")
         });
         if actor.role == Role::Admin {
-            if !warnings.iter().any(|w: &SaleWarning| w.rule_id == block.rule_id) {
+            if !warnings
+                .iter()
+                .any(|w: &SaleWarning| w.rule_id == block.rule_id)
+            {
                 warnings.push(SaleWarning {
                     code: "LOTTERY_MULTIPLIER_RESTRICTED".into(),
                     restricted_but_allowed: true,
@@ -1093,18 +1087,22 @@ async fn sell_in(
                 });
             }
         } else {
-            return Err(Refusal::new(RefusalKind::Invalid, "LOTTERY_MULTIPLIER_RESTRICTED", message)
-                .with_details(json!([{
-                    "field": format!("jugadas[{i}].multiplierId"),
-                    "code": "LOTTERY_MULTIPLIER_RESTRICTED",
-                    "issue": "multiplicador restringido",
-                    "ruleId": block.rule_id,
-                    "loteriaId": sorteo.loteria_id,
-                    "loteriaName": sorteo.loteria_name,
-                    "multiplierId": m,
-                    "multiplierName": name,
-                }]))
-                .into());
+            return Err(Refusal::new(
+                RefusalKind::Invalid,
+                "LOTTERY_MULTIPLIER_RESTRICTED",
+                message,
+            )
+            .with_details(json!([{
+                "field": format!("jugadas[{i}].multiplierId"),
+                "code": "LOTTERY_MULTIPLIER_RESTRICTED",
+                "issue": "multiplicador restringido",
+                "ruleId": block.rule_id,
+                "loteriaId": sorteo.loteria_id,
+                "loteriaName": sorteo.loteria_name,
+                "multiplierId": m,
+                "multiplierName": name,
+            }]))
+            .into());
         }
     }
 
@@ -1238,7 +1236,11 @@ async fn sell_in(
             phone: ventana.phone.clone(),
             banca_id: ventana.banca_id,
             settings: ventana.settings.clone(),
-            print: PrintConfig::derive(&ventana.name, ventana.phone.as_deref(), ventana.settings.as_ref()),
+            print: PrintConfig::derive(
+                &ventana.name,
+                ventana.phone.as_deref(),
+                ventana.settings.as_ref(),
+            ),
         },
         jugadas: jugadas
             .iter()
@@ -1330,18 +1332,20 @@ async fn sell_in(
     .await?;
     if !written.inserted {
         // A limit is broken: name it (the caller rolls the counters back).
-        return Err(match violation_after(&inputs, &limits, &count_lines, &written.counters) {
-            Some(v) => limit_refusal(&v).into(),
-            None => SaleError::Database(sqlx::Error::Protocol(
-                "sale refused by a counter cap that no limit explains".into(),
-            )),
-        });
+        return Err(
+            match violation_after(&inputs, &limits, &count_lines, &written.counters) {
+                Some(v) => limit_refusal(&v).into(),
+                None => SaleError::Database(sqlx::Error::Protocol(
+                    "sale refused by a counter cap that no limit explains".into(),
+                )),
+            },
+        );
     }
-    Ok(SaleAnswer {
+    Ok(Some(SaleAnswer {
         status,
         body,
         replayed: false,
-    })
+    }))
 }
 
 fn commission_kind(kind: BetType) -> BetType {
@@ -1423,7 +1427,10 @@ pub async fn cancel(
             ))
         }
     }
-    if matches!(sorteo.status, SorteoStatus::Closed | SorteoStatus::Evaluated) {
+    if matches!(
+        sorteo.status,
+        SorteoStatus::Closed | SorteoStatus::Evaluated
+    ) {
         return Err(invalid(
             "SORTEO_LOCKED",
             "El sorteo ya está cerrado o evaluado: no se puede anular",
@@ -1432,15 +1439,7 @@ pub async fn cancel(
     let ventana = dbsale::ventana(&mut tx, t.ventana_id)
         .await?
         .ok_or_else(|| not_found("VENTANA_NOT_FOUND", "Ventana no encontrada"))?;
-    let rules = to_rules(
-        &crate::db::restrictions::for_seller(
-            &mut tx,
-            t.banca_id,
-            Some(t.ventana_id),
-            Some(t.vendedor_id),
-        )
-        .await?,
-    );
+    let rules = dbsale::rules_for_seller(&mut tx, t.banca_id, t.ventana_id, t.vendedor_id).await?;
     check_cutoff(
         &rules,
         &sorteo,
@@ -1503,7 +1502,11 @@ pub async fn restore(
     if sorteo.scheduled_at <= sorteo.now {
         return Err(conflict("DRAW_PASSED", "El sorteo ya se realizó"));
     }
-    if matches!(sorteo.status, SorteoStatus::Closed | SorteoStatus::Evaluated) || sorteo.deleted {
+    if matches!(
+        sorteo.status,
+        SorteoStatus::Closed | SorteoStatus::Evaluated
+    ) || sorteo.deleted
+    {
         return Err(conflict(
             "SORTEO_LOCKED",
             "El sorteo ya está cerrado o evaluado: no se puede restaurar",
@@ -1512,15 +1515,7 @@ pub async fn restore(
     let ventana = dbsale::ventana(&mut tx, t.ventana_id)
         .await?
         .ok_or_else(|| not_found("VENTANA_NOT_FOUND", "Ventana no encontrada"))?;
-    let rules = to_rules(
-        &crate::db::restrictions::for_seller(
-            &mut tx,
-            t.banca_id,
-            Some(t.ventana_id),
-            Some(t.vendedor_id),
-        )
-        .await?,
-    );
+    let rules = dbsale::rules_for_seller(&mut tx, t.banca_id, t.ventana_id, t.vendedor_id).await?;
     check_cutoff(
         &rules,
         &sorteo,
@@ -1584,7 +1579,9 @@ pub async fn restore(
 pub async fn register_print(pool: &PgPool, actor: &Actor, id: Uuid) -> Result<i32, SaleError> {
     let mut tx = pool.begin().await?;
     let missing = || not_found("TICKET_NOT_FOUND", "Tiquete no encontrado");
-    let t = dbsale::lock_ticket(&mut tx, id).await?.ok_or_else(missing)?;
+    let t = dbsale::lock_ticket(&mut tx, id)
+        .await?
+        .ok_or_else(missing)?;
     if !owns(actor, t.banca_id, t.ventana_id, t.vendedor_id) {
         return Err(missing());
     }
@@ -1636,8 +1633,14 @@ mod tests {
                 .map(|x| x.amount)
         };
         assert_eq!(get(10, MKEY_ALL, "07"), Some("180".parse().unwrap()));
-        assert_eq!(get(10, Uuid::from_u128(1), "07"), Some("100".parse().unwrap()));
-        assert_eq!(get(10, Uuid::from_u128(2), "07"), Some("50".parse().unwrap()));
+        assert_eq!(
+            get(10, Uuid::from_u128(1), "07"),
+            Some("100".parse().unwrap())
+        );
+        assert_eq!(
+            get(10, Uuid::from_u128(2), "07"),
+            Some("50".parse().unwrap())
+        );
         assert_eq!(get(10, MKEY_REVENTADO, "07"), Some("30".parse().unwrap()));
         // 0.1 + 0.2 is exactly 0.3.
         assert_eq!(get(20, MKEY_ALL, "42"), Some("0.3".parse().unwrap()));
@@ -1651,7 +1654,10 @@ mod tests {
         let a = json!({"a": 1, "b": [1, 2]});
         let b: Value = serde_json::from_str(r#"{"b":[1,2],"a":1}"#).unwrap();
         assert_eq!(request_hash(&a), request_hash(&b));
-        assert_ne!(request_hash(&a), request_hash(&json!({"a": 2, "b": [1, 2]})));
+        assert_ne!(
+            request_hash(&a),
+            request_hash(&json!({"a": 2, "b": [1, 2]}))
+        );
         assert_eq!(request_hash(&a).len(), 64);
     }
 

@@ -306,7 +306,9 @@ pub fn sorteo_display_name(name: &str, scheduled_at: DateTime<Utc>, tz: chrono_t
     // A trailing 24-hour "HH:MM" (older names) gives way to the 12-hour time.
     let base = match name.rsplit_once(' ') {
         Some((head, last))
-            if last.len() == 5 && last.as_bytes()[2] == b':' && last.replace(':', "").bytes().all(|b| b.is_ascii_digit()) =>
+            if last.len() == 5
+                && last.as_bytes()[2] == b':'
+                && last.replace(':', "").bytes().all(|b| b.is_ascii_digit()) =>
         {
             head
         }

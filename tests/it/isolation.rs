@@ -196,12 +196,24 @@ async fn catalog_of(w: &World, v: &Tenant) -> Catalog {
     .await;
     assert_eq!(s.as_u16() / 100, 2, "{e}");
     let seller = &v.vendedores[0];
-    let sell = |n: &str| {
-        json!({ "loteriaId": loteria, "sorteoId": sorteo, "jugadas": [{ "type": "NUMERO", "number": n, "amount": 100 }] })
-    };
-    let (s, t) = call(&w.app, Method::POST, "/api/v1/tickets", Some(&seller.token), Some(&sell("11"))).await;
+    let sell = |n: &str| json!({ "loteriaId": loteria, "sorteoId": sorteo, "jugadas": [{ "type": "NUMERO", "number": n, "amount": 100 }] });
+    let (s, t) = call(
+        &w.app,
+        Method::POST,
+        "/api/v1/tickets",
+        Some(&seller.token),
+        Some(&sell("11")),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
-    let (s, c) = call(&w.app, Method::POST, "/api/v1/tickets", Some(&seller.token), Some(&sell("12"))).await;
+    let (s, c) = call(
+        &w.app,
+        Method::POST,
+        "/api/v1/tickets",
+        Some(&seller.token),
+        Some(&sell("12")),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let cancelled = c["data"]["id"].as_str().unwrap().to_string();
     let (s, c) = call(
@@ -367,7 +379,10 @@ fn catalog_cases(v: &Tenant, c: &Catalog) -> Vec<Case> {
         ),
         case(
             M::GET,
-            format!("/api/v1/tickets/numbers-summary?sorteoId={so}&ventanaId={}", v.ventanas[0]),
+            format!(
+                "/api/v1/tickets/numbers-summary?sorteoId={so}&ventanaId={}",
+                v.ventanas[0]
+            ),
             None,
         ),
     ]);
@@ -431,12 +446,16 @@ fn catalog_body_cases(v: &Tenant, c: &Catalog) -> Vec<Case> {
         case(
             M::POST,
             "/api/v1/tickets".into(),
-            Some(json!({ "loteriaId": l, "sorteoId": c.sorteo, "vendedorId": v.vendedores[0].user_id, "jugadas": [{ "type": "NUMERO", "number": "20", "amount": 100 }] })),
+            Some(
+                json!({ "loteriaId": l, "sorteoId": c.sorteo, "vendedorId": v.vendedores[0].user_id, "jugadas": [{ "type": "NUMERO", "number": "20", "amount": 100 }] }),
+            ),
         ),
         case(
             M::POST,
             "/api/v1/tickets".into(),
-            Some(json!({ "loteriaId": l, "sorteoId": c.sorteo, "jugadas": [{ "type": "NUMERO", "number": "20", "amount": 100 }] })),
+            Some(
+                json!({ "loteriaId": l, "sorteoId": c.sorteo, "jugadas": [{ "type": "NUMERO", "number": "20", "amount": 100 }] }),
+            ),
         ),
         case(
             M::POST,
@@ -474,7 +493,10 @@ fn list_cases(v: &Tenant) -> Vec<String> {
         "/api/v1/restrictions/me".into(),
         "/api/v1/listas-excluidas".into(),
         "/api/v1/tickets?pageSize=100&date=week".into(),
-        format!("/api/v1/tickets?vendedorId={}&date=week", v.vendedores[0].user_id),
+        format!(
+            "/api/v1/tickets?vendedorId={}&date=week",
+            v.vendedores[0].user_id
+        ),
         format!("/api/v1/tickets?ventanaId={ventana}&date=week"),
         "/api/v1/tickets?pageSize=100&scope=all".into(),
         "/api/v1/tickets/filter-options?date=week".into(),
@@ -597,7 +619,11 @@ async fn no_one_in_banca_a_reaches_banca_b() {
         cat.multiplier.to_string(),
     ]);
     b_ids.extend([cat.override_id.clone(), cat.rule_id.clone()]);
-    b_ids.extend([cat.ticket.clone(), cat.ticket_number.clone(), cat.cancelled.clone()]);
+    b_ids.extend([
+        cat.ticket.clone(),
+        cat.ticket_number.clone(),
+        cat.cancelled.clone(),
+    ]);
     let mut failures = Vec::new();
     let mut attempts = 0usize;
 

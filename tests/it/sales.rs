@@ -15,8 +15,14 @@ use crate::common;
 use crate::fixtures::{self, call, Login, World};
 
 const SECRETS: [(&str, &str); 2] = [
-    ("JWT_ACCESS_SECRET", "sales-test-access-secret-0123456789abcdef"),
-    ("JWT_REFRESH_SECRET", "sales-test-refresh-secret-0123456789abcdef"),
+    (
+        "JWT_ACCESS_SECRET",
+        "sales-test-access-secret-0123456789abcdef",
+    ),
+    (
+        "JWT_REFRESH_SECRET",
+        "sales-test-refresh-secret-0123456789abcdef",
+    ),
 ];
 
 /// A world with one lotería of banca A (2 digits, reventado enabled), its "Base" multiplier
@@ -87,7 +93,14 @@ fn numero(n: &str, amount: f64) -> Value {
 }
 
 async fn sell(s: &Shop, who: &Login, body: &Value) -> (StatusCode, Value) {
-    call(&s.w.app, Method::POST, "/api/v1/tickets", Some(&who.token), Some(body)).await
+    call(
+        &s.w.app,
+        Method::POST,
+        "/api/v1/tickets",
+        Some(&who.token),
+        Some(body),
+    )
+    .await
 }
 
 /// Everything a sale writes, to prove a refusal wrote nothing.
@@ -202,7 +215,10 @@ async fn a_vendedor_sells_a_ticket() {
     .fetch_one(&mut s.w.db.connect().await)
     .await
     .unwrap();
-    assert_eq!(stored, (number.to_string(), Decimal::from(190), "ACTIVE".into()));
+    assert_eq!(
+        stored,
+        (number.to_string(), Decimal::from(190), "ACTIVE".into())
+    );
     assert_counters_match_jugadas(&s.w).await;
     let logged: i64 = scalar(
         &s.w,
@@ -264,7 +280,14 @@ async fn who_may_sell_as_whom() {
     other["vendedorId"] = json!(w.a.ventana_users[1].user_id);
     refused(&s, &w.a.banca_user, &other, 400, "INVALID_VENDEDOR").await;
     // Banca B's vendedor cannot sell into banca A's sorteo.
-    refused(&s, &w.b.vendedores[0], &plain, 403, "CROSS_TENANT_FORBIDDEN").await;
+    refused(
+        &s,
+        &w.b.vendedores[0],
+        &plain,
+        403,
+        "CROSS_TENANT_FORBIDDEN",
+    )
+    .await;
     // No token.
     let (st, _) = call(&w.app, Method::POST, "/api/v1/tickets", None, Some(&plain)).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
@@ -281,19 +304,55 @@ async fn every_refusal_of_the_error_list_writes_nothing() {
     b["extra"] = json!(1);
     refused(&s, seller, &b, 400, "VALIDATION_ERROR").await;
     refused(&s, seller, &body(&s, json!([])), 400, "VALIDATION_ERROR").await;
-    refused(&s, seller, &body(&s, json!([numero("07", 0.0)])), 400, "VALIDATION_ERROR").await;
-    refused(&s, seller, &body(&s, json!([numero("07", 1.005)])), 400, "VALIDATION_ERROR").await;
-    refused(&s, seller, &body(&s, json!([numero("7a", 10.0)])), 400, "VALIDATION_ERROR").await;
-    let rev_alone = json!([{"type": "REVENTADO", "number": "07", "reventadoNumber": "07", "amount": 5}]);
+    refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("07", 0.0)])),
+        400,
+        "VALIDATION_ERROR",
+    )
+    .await;
+    refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("07", 1.005)])),
+        400,
+        "VALIDATION_ERROR",
+    )
+    .await;
+    refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("7a", 10.0)])),
+        400,
+        "VALIDATION_ERROR",
+    )
+    .await;
+    let rev_alone =
+        json!([{"type": "REVENTADO", "number": "07", "reventadoNumber": "07", "amount": 5}]);
     refused(&s, seller, &body(&s, rev_alone), 400, "VALIDATION_ERROR").await;
     let rev_more = json!([numero("07", 10.0), {"type": "REVENTADO", "number": "07", "reventadoNumber": "07", "amount": 11}]);
     refused(&s, seller, &body(&s, rev_more), 400, "VALIDATION_ERROR").await;
     let rev_other = json!([numero("07", 10.0), {"type": "REVENTADO", "number": "07", "reventadoNumber": "08", "amount": 5}]);
     refused(&s, seller, &body(&s, rev_other), 400, "VALIDATION_ERROR").await;
     // Canonical numbers: exactly `digits` digits (decision 14).
-    let v = refused(&s, seller, &body(&s, json!([numero("7", 10.0)])), 400, "VALIDATION_ERROR").await;
+    let v = refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("7", 10.0)])),
+        400,
+        "VALIDATION_ERROR",
+    )
+    .await;
     assert_eq!(v["details"][0]["field"], "jugadas[0].number", "{v}");
-    refused(&s, seller, &body(&s, json!([numero("007", 10.0)])), 400, "VALIDATION_ERROR").await;
+    refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("007", 10.0)])),
+        400,
+        "VALIDATION_ERROR",
+    )
+    .await;
 
     // Sorteo.
     let mut b = body(&s, json!([numero("07", 10.0)]));
@@ -303,21 +362,46 @@ async fn every_refusal_of_the_error_list_writes_nothing() {
     let mut b = body(&s, json!([numero("07", 10.0)]));
     b["loteriaId"] = json!(other_loteria);
     refused(&s, seller, &b, 400, "SORTEO_LOTERIA_MISMATCH").await;
-    let closed = fixtures::sorteo(&w.app, s.loteria, Utc::now() + chrono::Duration::hours(3), "CLOSED").await;
+    let closed = fixtures::sorteo(
+        &w.app,
+        s.loteria,
+        Utc::now() + chrono::Duration::hours(3),
+        "CLOSED",
+    )
+    .await;
     let mut b = body(&s, json!([numero("07", 10.0)]));
     b["sorteoId"] = json!(closed);
     refused(&s, seller, &b, 409, "SORTEO_CLOSED").await;
     let b_loteria = fixtures::loteria(&w.app, Some(w.b.banca_id), "TICA B", json!({})).await;
-    let b_sorteo = fixtures::sorteo(&w.app, b_loteria, Utc::now() + chrono::Duration::hours(3), "OPEN").await;
-    let b_body = json!({"loteriaId": b_loteria, "sorteoId": b_sorteo, "jugadas": [numero("07", 10.0)]});
+    let b_sorteo = fixtures::sorteo(
+        &w.app,
+        b_loteria,
+        Utc::now() + chrono::Duration::hours(3),
+        "OPEN",
+    )
+    .await;
+    let b_body =
+        json!({"loteriaId": b_loteria, "sorteoId": b_sorteo, "jugadas": [numero("07", 10.0)]});
     refused(&s, seller, &b_body, 403, "CROSS_TENANT_FORBIDDEN").await;
 
     // Cutoff: default 1 minute before the draw (banca A's salesCutoffMinutes is 1).
-    let soon = fixtures::sorteo(&w.app, s.loteria, Utc::now() + chrono::Duration::seconds(50), "OPEN").await;
+    let soon = fixtures::sorteo(
+        &w.app,
+        s.loteria,
+        Utc::now() + chrono::Duration::seconds(50),
+        "OPEN",
+    )
+    .await;
     let mut b = body(&s, json!([numero("07", 10.0)]));
     b["sorteoId"] = json!(soon);
     let v = refused(&s, seller, &b, 409, "SALES_CUTOFF_REACHED").await;
-    assert!(v["message"].as_str().unwrap().starts_with("Venta bloqueada"), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Venta bloqueada"),
+        "{v}"
+    );
 
     // rulesJson of the lotería.
     let set_rules = |rules: Value| {
@@ -333,7 +417,9 @@ async fn every_refusal_of_the_error_list_writes_nothing() {
         }
     };
     // A window of every day that excludes the current business-local hour.
-    let hour = Utc::now().with_timezone(&chrono_tz::America::Costa_Rica).hour();
+    let hour = Utc::now()
+        .with_timezone(&chrono_tz::America::Costa_Rica)
+        .hour();
     let window = if hour < 22 {
         json!({"start": format!("{:02}:00", hour + 1), "end": "23:59"})
     } else {
@@ -344,45 +430,148 @@ async fn every_refusal_of_the_error_list_writes_nothing() {
         .map(|d| (d.to_string(), window.clone()))
         .collect();
     set_rules(json!({"digits": 2, "salesHours": closed_all_day})).await;
-    refused(&s, seller, &body(&s, json!([numero("07", 10.0)])), 409, "OUTSIDE_SALES_HOURS").await;
+    refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("07", 10.0)])),
+        409,
+        "OUTSIDE_SALES_HOURS",
+    )
+    .await;
     set_rules(json!({"digits": 2, "numberRange": {"min": 0, "max": 50}})).await;
-    refused(&s, seller, &body(&s, json!([numero("60", 10.0)])), 400, "NUMBER_OUT_OF_RANGE").await;
+    refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("60", 10.0)])),
+        400,
+        "NUMBER_OUT_OF_RANGE",
+    )
+    .await;
     let with_rev = json!([numero("07", 10.0), {"type": "REVENTADO", "number": "07", "reventadoNumber": "07", "amount": 5}]);
-    set_rules(json!({"digits": 2, "allowedBetTypes": ["NUMERO"], "reventadoConfig": {"enabled": true}})).await;
-    refused(&s, seller, &body(&s, with_rev.clone()), 400, "BET_TYPE_NOT_ALLOWED").await;
+    set_rules(
+        json!({"digits": 2, "allowedBetTypes": ["NUMERO"], "reventadoConfig": {"enabled": true}}),
+    )
+    .await;
+    refused(
+        &s,
+        seller,
+        &body(&s, with_rev.clone()),
+        400,
+        "BET_TYPE_NOT_ALLOWED",
+    )
+    .await;
     set_rules(json!({"digits": 2, "reventadoConfig": {"enabled": false}})).await;
     refused(&s, seller, &body(&s, with_rev), 400, "REVENTADO_DISABLED").await;
     set_rules(json!({"digits": 2, "minBetAmount": 50, "maxBetAmount": 500})).await;
-    refused(&s, seller, &body(&s, json!([numero("07", 10.0)])), 400, "BET_MIN_VIOLATION").await;
-    refused(&s, seller, &body(&s, json!([numero("07", 600.0)])), 400, "BET_MAX_VIOLATION").await;
+    refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("07", 10.0)])),
+        400,
+        "BET_MIN_VIOLATION",
+    )
+    .await;
+    refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("07", 600.0)])),
+        400,
+        "BET_MAX_VIOLATION",
+    )
+    .await;
     set_rules(json!({"digits": 2, "maxNumbersPerTicket": 2})).await;
     refused(
         &s,
         seller,
-        &body(&s, json!([numero("01", 10.0), numero("02", 10.0), numero("03", 10.0)])),
+        &body(
+            &s,
+            json!([numero("01", 10.0), numero("02", 10.0), numero("03", 10.0)]),
+        ),
         400,
         "MAX_NUMBERS_PER_TICKET",
     )
     .await;
     set_rules(json!({"digits": 2, "reventadoConfig": {"enabled": true}})).await;
     // The banca's minimum bet (decision 18).
-    exec(w, &format!("UPDATE bancas SET default_min_bet = 100 WHERE id = '{}'", w.a.banca_id)).await;
-    refused(&s, seller, &body(&s, json!([numero("07", 99.0)])), 400, "BET_MIN_VIOLATION").await;
-    exec(w, &format!("UPDATE bancas SET default_min_bet = 0 WHERE id = '{}'", w.a.banca_id)).await;
+    exec(
+        w,
+        &format!(
+            "UPDATE bancas SET default_min_bet = 100 WHERE id = '{}'",
+            w.a.banca_id
+        ),
+    )
+    .await;
+    refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("07", 99.0)])),
+        400,
+        "BET_MIN_VIOLATION",
+    )
+    .await;
+    exec(
+        w,
+        &format!(
+            "UPDATE bancas SET default_min_bet = 0 WHERE id = '{}'",
+            w.a.banca_id
+        ),
+    )
+    .await;
 
     // Multipliers.
-    let with_mult = |m: Uuid| body(&s, json!([{"type": "NUMERO", "number": "07", "amount": 10, "multiplierId": m}]));
-    refused(&s, seller, &with_mult(Uuid::new_v4()), 400, "INVALID_MULTIPLIER").await;
+    let with_mult = |m: Uuid| {
+        body(
+            &s,
+            json!([{"type": "NUMERO", "number": "07", "amount": 10, "multiplierId": m}]),
+        )
+    };
+    refused(
+        &s,
+        seller,
+        &with_mult(Uuid::new_v4()),
+        400,
+        "INVALID_MULTIPLIER",
+    )
+    .await;
     let rev_kind = fixtures::multiplier(&w.app, s.loteria, "Roja", 200, "REVENTADO").await;
-    refused(&s, seller, &with_mult(rev_kind), 400, "INVALID_MULTIPLIER_KIND").await;
+    refused(
+        &s,
+        seller,
+        &with_mult(rev_kind),
+        400,
+        "INVALID_MULTIPLIER_KIND",
+    )
+    .await;
     let foreign = fixtures::multiplier(&w.app, other_loteria, "Base", 80, "NUMERO").await;
-    refused(&s, seller, &with_mult(foreign), 400, "INVALID_MULTIPLIER_LOTERIA").await;
+    refused(
+        &s,
+        seller,
+        &with_mult(foreign),
+        400,
+        "INVALID_MULTIPLIER_LOTERIA",
+    )
+    .await;
     let inactive = fixtures::multiplier(&w.app, s.loteria, "Viejo", 70, "NUMERO").await;
-    exec(w, &format!("UPDATE loteria_multipliers SET is_active = false WHERE id = '{inactive}'")).await;
+    exec(
+        w,
+        &format!("UPDATE loteria_multipliers SET is_active = false WHERE id = '{inactive}'"),
+    )
+    .await;
     refused(&s, seller, &with_mult(inactive), 400, "INACTIVE_MULTIPLIER").await;
-    let bare = fixtures::sorteo(&w.app, other_loteria, Utc::now() + chrono::Duration::days(2), "OPEN").await;
-    exec(w, &format!("UPDATE loteria_multipliers SET is_active = false WHERE id = '{foreign}'")).await;
-    let bare_body = json!({"loteriaId": other_loteria, "sorteoId": bare, "jugadas": [numero("07", 10.0)]});
+    let bare = fixtures::sorteo(
+        &w.app,
+        other_loteria,
+        Utc::now() + chrono::Duration::days(2),
+        "OPEN",
+    )
+    .await;
+    exec(
+        w,
+        &format!("UPDATE loteria_multipliers SET is_active = false WHERE id = '{foreign}'"),
+    )
+    .await;
+    let bare_body =
+        json!({"loteriaId": other_loteria, "sorteoId": bare, "jugadas": [numero("07", 10.0)]});
     refused(&s, seller, &bare_body, 400, "MISSING_MULTIPLIER_ID").await;
 
     // A lotería/multiplier block refuses a seller; an ADMIN sells with a warning.
@@ -397,12 +586,22 @@ async fn every_refusal_of_the_error_list_writes_nothing() {
     .fetch_one(&mut conn)
     .await
     .unwrap();
-    refused(&s, seller, &body(&s, json!([numero("07", 10.0)])), 400, "LOTTERY_MULTIPLIER_RESTRICTED").await;
+    refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("07", 10.0)])),
+        400,
+        "LOTTERY_MULTIPLIER_RESTRICTED",
+    )
+    .await;
     let mut b = body(&s, json!([numero("07", 10.0)]));
     b["vendedorId"] = json!(seller.user_id);
     let (st, v) = sell(&s, &w.admin, &b).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
-    assert_eq!(v["data"]["warnings"][0]["code"], "LOTTERY_MULTIPLIER_RESTRICTED");
+    assert_eq!(
+        v["data"]["warnings"][0]["code"],
+        "LOTTERY_MULTIPLIER_RESTRICTED"
+    );
     assert_eq!(v["data"]["warnings"][0]["ruleId"], block.to_string());
     sqlx::query("UPDATE restriction_rules SET is_active = false WHERE id = $1")
         .bind(block)
@@ -419,14 +618,31 @@ async fn every_refusal_of_the_error_list_writes_nothing() {
     .execute(&mut conn)
     .await
     .unwrap();
-    let v = refused(&s, seller, &body(&s, json!([numero("33", 60.0)])), 400, "NUMBER_MAXAMOUNT_EXCEEDED").await;
+    let v = refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("33", 60.0)])),
+        400,
+        "NUMBER_MAXAMOUNT_EXCEEDED",
+    )
+    .await;
     assert_eq!(v["details"][0]["number"], "33", "{v}");
     let (st, _) = sell(&s, seller, &body(&s, json!([numero("33", 50.0)]))).await;
     assert_eq!(st, StatusCode::CREATED);
-    let v = refused(&s, seller, &body(&s, json!([numero("33", 40.0)])), 400, "NUMBER_MAXTOTAL_EXCEEDED").await;
+    let v = refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("33", 40.0)])),
+        400,
+        "NUMBER_MAXTOTAL_EXCEEDED",
+    )
+    .await;
     assert_eq!(v["details"][0]["number"], "33", "{v}");
     assert_eq!(v["details"][0]["available"], 30.0, "{v}");
-    assert!(v["message"].as_str().unwrap().contains("Disponible ₡30.00"), "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("Disponible ₡30.00"),
+        "{v}"
+    );
 
     // Exclusion lists block later sales (decision 15).
     sqlx::query(
@@ -441,9 +657,21 @@ async fn every_refusal_of_the_error_list_writes_nothing() {
     .execute(&mut conn)
     .await
     .unwrap();
-    refused(&s, seller, &body(&s, json!([numero("07", 10.0)])), 409, "LISTA_EXCLUDED").await;
+    refused(
+        &s,
+        seller,
+        &body(&s, json!([numero("07", 10.0)])),
+        409,
+        "LISTA_EXCLUDED",
+    )
+    .await;
     // The other vendedor still sells.
-    let (st, v) = sell(&s, &w.a.vendedores[1], &body(&s, json!([numero("07", 10.0)]))).await;
+    let (st, v) = sell(
+        &s,
+        &w.a.vendedores[1],
+        &body(&s, json!([numero("07", 10.0)])),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     assert_counters_match_jugadas(w).await;
 }
@@ -510,7 +738,10 @@ async fn oversell_race(s: &Shop, apps: &[&common::TestApp], n: usize) {
         }
     });
     let results = join_all(calls).await;
-    let ok = results.iter().filter(|(st, _)| *st == StatusCode::CREATED).count();
+    let ok = results
+        .iter()
+        .filter(|(st, _)| *st == StatusCode::CREATED)
+        .count();
     for (st, v) in &results {
         if *st != StatusCode::CREATED {
             assert_eq!(*st, StatusCode::BAD_REQUEST, "{v}");
@@ -617,7 +848,12 @@ async fn idempotent_sales_replay_and_never_duplicate() {
     .await;
     assert_eq!(made, 1);
     for (st, bytes) in &answers {
-        assert_eq!(*st, StatusCode::CREATED, "{}", String::from_utf8_lossy(bytes));
+        assert_eq!(
+            *st,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(bytes)
+        );
         assert_eq!(bytes, &answers[0].1);
     }
     assert_counters_match_jugadas(w).await;
@@ -642,13 +878,34 @@ async fn cancel_releases_once_and_restore_rechecks_limits() {
     let path = |what: &str| format!("/api/v1/tickets/{id}/{what}");
 
     // Another seller's ticket is not the other vendedor's to cancel.
-    let (st, _) = call(&w.app, Method::PATCH, &path("cancel"), Some(&w.a.vendedores[1].token), None).await;
+    let (st, _) = call(
+        &w.app,
+        Method::PATCH,
+        &path("cancel"),
+        Some(&w.a.vendedores[1].token),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
-    let (st, _) = call(&w.app, Method::PATCH, &path("cancel"), Some(&w.b.banca_user.token), None).await;
+    let (st, _) = call(
+        &w.app,
+        Method::PATCH,
+        &path("cancel"),
+        Some(&w.b.banca_user.token),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 
     for _ in 0..2 {
-        let (st, v) = call(&w.app, Method::PATCH, &path("cancel"), Some(&seller.token), None).await;
+        let (st, v) = call(
+            &w.app,
+            Method::PATCH,
+            &path("cancel"),
+            Some(&seller.token),
+            None,
+        )
+        .await;
         assert_eq!(st, StatusCode::OK, "{v}");
         assert_eq!(v["data"]["status"], "CANCELLED");
         assert_eq!(v["data"]["isActive"], false);
@@ -663,34 +920,85 @@ async fn cancel_releases_once_and_restore_rechecks_limits() {
     )
     .await;
     assert_eq!(counter, Decimal::ZERO, "released exactly once");
-    let cancels: i64 = scalar(w, "SELECT count(*) FROM activity_logs WHERE action::text = 'TICKET_CANCEL'").await;
+    let cancels: i64 = scalar(
+        w,
+        "SELECT count(*) FROM activity_logs WHERE action::text = 'TICKET_CANCEL'",
+    )
+    .await;
     assert_eq!(cancels, 1);
 
     // Someone else buys the quota; the restore is refused with the limit error.
-    let (st, v) = sell(&s, &w.a.vendedores[1], &body(&s, json!([numero("09", 100.0)]))).await;
+    let (st, v) = sell(
+        &s,
+        &w.a.vendedores[1],
+        &body(&s, json!([numero("09", 100.0)])),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let before = footprint(w).await;
-    let (st, v) = call(&w.app, Method::PATCH, &path("restore"), Some(&seller.token), None).await;
+    let (st, v) = call(
+        &w.app,
+        Method::PATCH,
+        &path("restore"),
+        Some(&seller.token),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["code"], "NUMBER_MAXTOTAL_EXCEEDED");
     assert_eq!(footprint(w).await, before);
 
     // Once the quota is free again, the restore consumes it.
     let other = v_id(&w.app, &w.a.vendedores[1], "09").await;
-    let (st, _) = call(&w.app, Method::PATCH, &format!("/api/v1/tickets/{other}/cancel"), Some(&w.a.vendedores[1].token), None).await;
+    let (st, _) = call(
+        &w.app,
+        Method::PATCH,
+        &format!("/api/v1/tickets/{other}/cancel"),
+        Some(&w.a.vendedores[1].token),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
-    let (st, v) = call(&w.app, Method::PATCH, &path("restore"), Some(&seller.token), None).await;
+    let (st, v) = call(
+        &w.app,
+        Method::PATCH,
+        &path("restore"),
+        Some(&seller.token),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["status"], "ACTIVE");
     assert_eq!(v["data"]["deletedAt"], Value::Null);
-    let (st, v) = call(&w.app, Method::PATCH, &path("restore"), Some(&seller.token), None).await;
+    let (st, v) = call(
+        &w.app,
+        Method::PATCH,
+        &path("restore"),
+        Some(&seller.token),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["code"], "INVALID_STATE");
     assert_counters_match_jugadas(w).await;
 
     // A closed sorteo locks its tickets.
-    exec(w, &format!("UPDATE sorteos SET status = 'CLOSED' WHERE id = '{}'", s.sorteo)).await;
-    let (st, v) = call(&w.app, Method::PATCH, &path("cancel"), Some(&seller.token), None).await;
+    exec(
+        w,
+        &format!(
+            "UPDATE sorteos SET status = 'CLOSED' WHERE id = '{}'",
+            s.sorteo
+        ),
+    )
+    .await;
+    let (st, v) = call(
+        &w.app,
+        Method::PATCH,
+        &path("cancel"),
+        Some(&seller.token),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["code"], "SORTEO_LOCKED");
 }
@@ -737,7 +1045,10 @@ async fn money_is_exact_and_commissions_round_half_away_from_zero() {
     let (st, v) = sell(
         &s,
         seller,
-        &body(&s, json!([numero("01", 0.1), numero("02", 0.2), numero("03", 333.35)])),
+        &body(
+            &s,
+            json!([numero("01", 0.1), numero("02", 0.2), numero("03", 333.35)]),
+        ),
     )
     .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
@@ -750,15 +1061,21 @@ async fn money_is_exact_and_commissions_round_half_away_from_zero() {
     // Listero: the ventana's 5 %: 333.35 × 5 % = 16.6675 → 16.67; 0.005 → 0.01; 0.01.
     assert_eq!(t["jugadas"][2]["listeroCommissionAmount"], 16.67);
     assert_eq!(t["totalListeroCommission"], 16.69);
-    let stored: (Decimal, Decimal) = sqlx::query_as(
-        "SELECT total_amount, total_commission FROM tickets WHERE id = $1",
+    let stored: (Decimal, Decimal) =
+        sqlx::query_as("SELECT total_amount, total_commission FROM tickets WHERE id = $1")
+            .bind(Uuid::parse_str(t["id"].as_str().unwrap()).unwrap())
+            .fetch_one(&mut w.db.connect().await)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        ("333.65".parse().unwrap(), "33.37".parse().unwrap())
+    );
+    let sum: Decimal = scalar(
+        w,
+        "SELECT sum(amount) FROM jugadas WHERE number IN ('01', '02')",
     )
-    .bind(Uuid::parse_str(t["id"].as_str().unwrap()).unwrap())
-    .fetch_one(&mut w.db.connect().await)
-    .await
-    .unwrap();
-    assert_eq!(stored, ("333.65".parse().unwrap(), "33.37".parse().unwrap()));
-    let sum: Decimal = scalar(w, "SELECT sum(amount) FROM jugadas WHERE number IN ('01', '02')").await;
+    .await;
     assert_eq!(sum, "0.3".parse::<Decimal>().unwrap());
 }
 
@@ -773,9 +1090,23 @@ async fn print_counts_and_only_the_owner_may() {
     let (st, v) = call(&w.app, Method::POST, &path, Some(&seller.token), None).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["printCount"], 1);
-    let (st, _) = call(&w.app, Method::POST, &path, Some(&w.a.vendedores[1].token), None).await;
+    let (st, _) = call(
+        &w.app,
+        Method::POST,
+        &path,
+        Some(&w.a.vendedores[1].token),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
-    let (st, v) = call(&w.app, Method::POST, &path, Some(&w.a.ventana_users[0].token), None).await;
+    let (st, v) = call(
+        &w.app,
+        Method::POST,
+        &path,
+        Some(&w.a.ventana_users[0].token),
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["printCount"], 2);
     tokio::time::sleep(Duration::from_millis(1)).await;
@@ -804,7 +1135,13 @@ async fn receipt_image_and_numbers_summary_pdf() {
     let get = |token: String, path: String| {
         let app = &w.app;
         async move {
-            let res = app.client.get(app.url(&path)).bearer_auth(token).send().await.unwrap();
+            let res = app
+                .client
+                .get(app.url(&path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
             let st = res.status();
             let ct = res
                 .headers()
@@ -821,9 +1158,17 @@ async fn receipt_image_and_numbers_summary_pdf() {
     assert_eq!(img.width(), 440, "58 mm at scale 2");
     assert!(img.height() > 400);
     // The image does not count as a print; another seller cannot draw it.
-    let printed: i32 = scalar(w, &format!("SELECT print_count FROM tickets WHERE id = '{id}'")).await;
+    let printed: i32 = scalar(
+        w,
+        &format!("SELECT print_count FROM tickets WHERE id = '{id}'"),
+    )
+    .await;
     assert_eq!(printed, 0);
-    let (st, _, _) = get(w.a.vendedores[1].token.clone(), format!("/api/v1/tickets/{id}/image")).await;
+    let (st, _, _) = get(
+        w.a.vendedores[1].token.clone(),
+        format!("/api/v1/tickets/{id}/image"),
+    )
+    .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 
     let res = w

@@ -22,10 +22,10 @@ use crate::http::routes::bancas::validation_error;
 use crate::http::routes::ticket_reads;
 use crate::print::receipt::{LineKind, ReceiptData, ReceiptLine};
 use crate::print::summary_pdf::{NumberCell, NumbersSummaryDoc};
-use crate::services::ticket_view::TicketView;
 use crate::services::sale::{
     self, Refusal, RefusalKind, SaleError, SaleLine, SaleRequest, SaleSettings,
 };
+use crate::services::ticket_view::TicketView;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -155,7 +155,11 @@ pub fn validate(body: CreateTicketBody, headers: &HeaderMap) -> Result<SaleReque
         })
     };
     if body.jugadas.is_empty() {
-        fail("jugadas".into(), "too_small", "debe incluir al menos una jugada");
+        fail(
+            "jugadas".into(),
+            "too_small",
+            "debe incluir al menos una jugada",
+        );
     }
     if body.jugadas.len() > MAX_LINES {
         fail(
@@ -265,11 +269,7 @@ pub fn validate(body: CreateTicketBody, headers: &HeaderMap) -> Result<SaleReque
     let cliente = match body.cliente_nombre.as_deref().map(str::trim) {
         None => None,
         Some("") => {
-            fail(
-                "clienteNombre".into(),
-                "too_small",
-                "no puede estar vacío",
-            );
+            fail("clienteNombre".into(), "too_small", "no puede estar vacío");
             None
         }
         Some(c) if c.chars().count() > 100 => {
@@ -286,11 +286,7 @@ pub fn validate(body: CreateTicketBody, headers: &HeaderMap) -> Result<SaleReque
         None => None,
         Some(Ok(v)) => Some(v.trim().to_owned()),
         Some(Err(_)) => {
-            fail(
-                "Idempotency-Key".into(),
-                "invalid_string",
-                "debe ser texto",
-            );
+            fail("Idempotency-Key".into(), "invalid_string", "debe ser texto");
             None
         }
     };
@@ -450,9 +446,7 @@ pub fn receipt_of(view: &TicketView, tz: chrono_tz::Tz) -> ReceiptData {
         .iter()
         .find(|j| j.kind == "NUMERO")
         .map(|j| j.final_multiplier_x)
-        .or_else(|| {
-            crate::domain::multipliers::rules_base_multiplier_x(&view.loteria.rules_json)
-        })
+        .or_else(|| crate::domain::multipliers::rules_base_multiplier_x(&view.loteria.rules_json))
         .unwrap_or(Decimal::ONE);
     let seller = &view.vendedor.print;
     let ventana = &view.ventana.print;
@@ -608,7 +602,9 @@ fn summary_docs(
                 .iter()
                 .filter(|n| {
                     m.sorteo_digits != 3
-                        || n.number.parse::<u32>().is_ok_and(|x| x / 100 * 100 == first)
+                        || n.number
+                            .parse::<u32>()
+                            .is_ok_and(|x| x / 100 * 100 == first)
                 })
                 .filter(|n| !n.total_amount.is_zero())
                 .map(|n| NumberCell {
@@ -666,7 +662,10 @@ async fn summary_for(
     }
     // The PDF lists every number of the game, whatever `page` says.
     query.page = None;
-    Ok(crate::services::tickets::numbers_summary_data(state.pools.primary(), actor, &query, tz).await?)
+    Ok(
+        crate::services::tickets::numbers_summary_data(state.pools.primary(), actor, &query, tz)
+            .await?,
+    )
 }
 
 /// `POST /tickets/numbers-summary/pdf`: the numbers summary ("lista") as a PDF.
@@ -701,7 +700,11 @@ async fn summary_pdf_batch(
     let mut docs = Vec::new();
     for id in ids {
         let summary = summary_for(&state, &auth.0, &body.filters, Some(id)).await?;
-        docs.extend(summary_docs(&summary, "Lista de números por multiplicador", tz));
+        docs.extend(summary_docs(
+            &summary,
+            "Lista de números por multiplicador",
+            tz,
+        ));
     }
     pdf_response(docs, "lista-numeros-multiplicadores").await
 }
