@@ -372,6 +372,52 @@ async fn every_refusal_of_the_error_list_writes_nothing() {
     let mut b = body(&s, json!([numero("07", 10.0)]));
     b["sorteoId"] = json!(closed);
     refused(&s, seller, &b, 409, "SORTEO_CLOSED").await;
+    let evaluated = fixtures::sorteo(
+        &w.app,
+        s.loteria,
+        Utc::now() + chrono::Duration::hours(4),
+        "EVALUATED",
+    )
+    .await;
+    let mut b = body(&s, json!([numero("07", 10.0)]));
+    b["sorteoId"] = json!(evaluated);
+    refused(&s, seller, &b, 409, "SORTEO_EVALUATED").await;
+    let inactive_sorteo = fixtures::sorteo(
+        &w.app,
+        s.loteria,
+        Utc::now() + chrono::Duration::hours(5),
+        "OPEN",
+    )
+    .await;
+    exec(
+        w,
+        &format!("UPDATE sorteos SET is_active = false WHERE id = '{inactive_sorteo}'"),
+    )
+    .await;
+    let mut b = body(&s, json!([numero("07", 10.0)]));
+    b["sorteoId"] = json!(inactive_sorteo);
+    refused(&s, seller, &b, 409, "SORTEO_INACTIVE").await;
+    // The vendedor's ventana deactivated (its own login stops at 401; BANCA selling for it
+    // meets the closed ventana).
+    exec(
+        w,
+        &format!(
+            "UPDATE ventanas SET is_active = false WHERE id = '{}'",
+            w.a.ventanas[0]
+        ),
+    )
+    .await;
+    let mut b = body(&s, json!([numero("07", 10.0)]));
+    b["vendedorId"] = json!(seller.user_id);
+    refused(&s, &w.a.banca_user, &b, 404, "VENTANA_NOT_FOUND").await;
+    exec(
+        w,
+        &format!(
+            "UPDATE ventanas SET is_active = true WHERE id = '{}'",
+            w.a.ventanas[0]
+        ),
+    )
+    .await;
     let b_loteria = fixtures::loteria(&w.app, Some(w.b.banca_id), "TICA B", json!({})).await;
     let b_sorteo = fixtures::sorteo(
         &w.app,
