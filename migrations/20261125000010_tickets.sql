@@ -54,7 +54,11 @@ CREATE TABLE tickets (
     updated_at                  timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT tickets_ticket_number_key UNIQUE (ticket_number)
 );
-CREATE INDEX tickets_sorteo_status_idx ON tickets (sorteo_id, status) WHERE deleted_at IS NULL;
+-- Every ticket of a sorteo (cancelled and deleted ones too: exclusions, cascades, lists).
+CREATE INDEX tickets_sorteo_created_idx ON tickets (sorteo_id, created_at DESC, id DESC);
+-- The live sales of a sorteo per scope (percentage limits), read from the index alone.
+CREATE INDEX tickets_sorteo_sales_idx ON tickets (sorteo_id, banca_id)
+    INCLUDE (ventana_id, vendedor_id, total_amount, status) WHERE deleted_at IS NULL;
 CREATE INDEX tickets_banca_date_idx ON tickets (banca_id, business_date, created_at DESC, id DESC);
 CREATE INDEX tickets_ventana_date_idx ON tickets (ventana_id, business_date, created_at DESC);
 CREATE INDEX tickets_vendedor_date_idx ON tickets (vendedor_id, business_date, created_at DESC);
@@ -105,7 +109,7 @@ CREATE TABLE sale_counters (
     scope_id    uuid NOT NULL,
     mkey        uuid NOT NULL,
     number      text NOT NULL,
-    amount      numeric(14, 2) NOT NULL DEFAULT 0 CHECK (amount >= 0),
+    amount      numeric(18, 2) NOT NULL DEFAULT 0 CHECK (amount >= 0),
     PRIMARY KEY (sorteo_id, scope_id, mkey, number)
 );
 

@@ -796,6 +796,9 @@ pub struct SaleWrite {
     pub inserted: bool,
     /// Every counter of the sale after the addition.
     pub counters: Vec<CounterValue>,
+    /// An exclusion entry (seen with this statement's fresh snapshot) covers a line: nothing
+    /// but the counters was written.
+    pub excluded: bool,
 }
 
 /// The whole write of a sale in one statement: add `deltas` to the counters (rows locked in
@@ -806,6 +809,7 @@ pub async fn write_sale(
     conn: &mut PgConnection,
     deltas: &[(CounterDelta, Option<Decimal>)],
     allowed: bool,
+    exclusion_guard: &[(String, Option<Uuid>)],
     t: &NewTicket<'_>,
     jugadas: &[NewJugada],
     answer: Option<&IdempotentAnswer<'_>>,
@@ -842,7 +846,9 @@ pub async fn write_sale(
         .iter()
         .map(|j| j.listero_commission_amount)
         .collect();
-    let rows: Vec<(Uuid, Uuid, String, Decimal, bool)> = query_as(
+    let g_numbers: Vec<&str> = exclusion_guard.iter().map(|g| g.0.as_str()).collect();
+    let g_multipliers: Vec<Option<Uuid>> = exclusion_guard.iter().map(|g| g.1).collect();
+    let rows: Vec<(Uuid, Uuid, String, Decimal, bool, bool)> = query_as(
         "WITH d AS (
              SELECT * FROM unnest($17::text[], $18::uuid[], $19::uuid[], $20::text[],
                                   $21::numeric[], $22::numeric[])
@@ -853,8 +859,17 @@ pub async fn write_sale(
              ON CONFLICT (sorteo_id, scope_id, mkey, number)
              DO UPDATE SET amount = c.amount + EXCLUDED.amount
              RETURNING c.scope_id, c.mkey, c.number, c.amount),
+         x AS (
+             SELECT EXISTS (
+                 SELECT 1 FROM sorteo_lista_exclusions e
+                 JOIN unnest($45::text[], $46::uuid[]) AS g(n, m)
+                   ON (e.number IS NULL OR e.number = g.n)
+                  AND (e.multiplier_id IS NULL OR e.multiplier_id = g.m)
+                 WHERE e.sorteo_id = $6 AND e.banca_id = $4
+                   AND (e.ventana_id IS NULL OR e.ventana_id = $7)
+                   AND (e.vendedor_id IS NULL OR e.vendedor_id = $8)) AS hit),
          ok AS (
-             SELECT NOT EXISTS (
+             SELECT NOT (SELECT hit FROM x) AND NOT EXISTS (
                  SELECT 1 FROM c JOIN d ON d.s = c.scope_id AND d.m = c.mkey AND d.n = c.number
                  WHERE d.cap IS NOT NULL AND c.amount > d.cap) AS ok),
          t AS (
@@ -892,7 +907,8 @@ pub async fn write_sale(
                 EXISTS (SELECT 1 FROM t)
                     AND (SELECT count(*) FROM j) >= 0
                     AND (SELECT count(*) FROM k) >= 0
-                    AND (SELECT count(*) FROM a) >= 0 AS inserted
+                    AND (SELECT count(*) FROM a) >= 0 AS inserted,
+                (SELECT hit FROM x) AS excluded
          FROM c",
     )
     .bind(t.id)
@@ -939,14 +955,18 @@ pub async fn write_sale(
     .bind(audit.details)
     .bind(audit.request_id)
     .bind(allowed)
+    .bind(&g_numbers)
+    .bind(&g_multipliers)
     .fetch_all(conn)
     .await?;
     let inserted = rows.first().is_some_and(|r| r.4);
+    let excluded = rows.first().is_some_and(|r| r.5);
     Ok(SaleWrite {
         inserted,
+        excluded,
         counters: rows
             .into_iter()
-            .map(|(scope_id, mkey, number, amount, _)| CounterValue {
+            .map(|(scope_id, mkey, number, amount, _, _)| CounterValue {
                 scope_id,
                 mkey,
                 number,

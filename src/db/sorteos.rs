@@ -344,17 +344,32 @@ pub async fn cascade_delete(
     loteria_id: Uuid,
     deleted_by: &str,
 ) -> Result<u64, sqlx::Error> {
-    Ok(query(
-        "UPDATE sorteos SET is_active = false, deleted_at = now(), deleted_by = $2,
-             deleted_reason = 'Eliminado por cascada de la lotería', deleted_by_cascade = true,
-             deleted_by_cascade_from = 'loteria', deleted_by_cascade_id = $1, updated_at = now()
-         WHERE loteria_id = $1 AND deleted_at IS NULL AND status IN ('SCHEDULED', 'OPEN')",
+    // Each sorteo is locked `FOR UPDATE` first (in id order), so sales in flight finish
+    // before and later ones see the deletion; their tickets go with them, as with a single
+    // sorteo's deletion.
+    Ok(query_scalar::<i64>(
+        "WITH locked AS (
+             SELECT id FROM sorteos
+             WHERE loteria_id = $1 AND deleted_at IS NULL AND status IN ('SCHEDULED', 'OPEN')
+             ORDER BY id FOR UPDATE),
+         s AS (
+             UPDATE sorteos SET is_active = false, deleted_at = now(), deleted_by = $2,
+                 deleted_reason = 'Eliminado por cascada de la lotería', deleted_by_cascade = true,
+                 deleted_by_cascade_from = 'loteria', deleted_by_cascade_id = $1, updated_at = now()
+             WHERE id IN (SELECT id FROM locked)
+             RETURNING id),
+         t AS (
+             UPDATE tickets SET deleted_at = now(), deleted_by = $2,
+                 deleted_reason = $3 || ': Eliminado por cascada de la lotería', updated_at = now()
+             WHERE sorteo_id IN (SELECT id FROM s) AND deleted_at IS NULL
+             RETURNING 1)
+         SELECT (SELECT count(*) FROM s) + 0 * (SELECT count(*) FROM t)",
     )
     .bind(loteria_id)
     .bind(deleted_by)
-    .execute(conn)
-    .await?
-    .rows_affected())
+    .bind(TICKET_CASCADE_REASON)
+    .fetch_one(conn)
+    .await? as u64)
 }
 
 /// Restores the sorteos the deletion of lotería `loteria_id` took with it. Returns how many.
@@ -362,17 +377,26 @@ pub async fn cascade_restore(
     conn: &mut PgConnection,
     loteria_id: Uuid,
 ) -> Result<u64, sqlx::Error> {
-    Ok(query(
-        "UPDATE sorteos SET is_active = true, deleted_at = NULL, deleted_by = NULL,
-             deleted_reason = NULL, deleted_by_cascade = false, deleted_by_cascade_from = NULL,
-             deleted_by_cascade_id = NULL, updated_at = now()
-         WHERE loteria_id = $1 AND deleted_at IS NOT NULL AND deleted_by_cascade
-           AND deleted_by_cascade_from = 'loteria' AND deleted_by_cascade_id = $1",
+    Ok(query_scalar::<i64>(
+        "WITH s AS (
+             UPDATE sorteos SET is_active = true, deleted_at = NULL, deleted_by = NULL,
+                 deleted_reason = NULL, deleted_by_cascade = false, deleted_by_cascade_from = NULL,
+                 deleted_by_cascade_id = NULL, updated_at = now()
+             WHERE loteria_id = $1 AND deleted_at IS NOT NULL AND deleted_by_cascade
+               AND deleted_by_cascade_from = 'loteria' AND deleted_by_cascade_id = $1
+             RETURNING id),
+         t AS (
+             UPDATE tickets SET deleted_at = NULL, deleted_by = NULL, deleted_reason = NULL,
+                 updated_at = now()
+             WHERE sorteo_id IN (SELECT id FROM s) AND deleted_at IS NOT NULL
+               AND status <> 'CANCELLED' AND starts_with(deleted_reason, $2 || ':')
+             RETURNING 1)
+         SELECT (SELECT count(*) FROM s) + 0 * (SELECT count(*) FROM t)",
     )
     .bind(loteria_id)
-    .execute(conn)
-    .await?
-    .rows_affected())
+    .bind(TICKET_CASCADE_REASON)
+    .fetch_one(conn)
+    .await? as u64)
 }
 
 /// Inserts the SCHEDULED sorteos `(instant, name)` of a lotería that do not exist yet (a

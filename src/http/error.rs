@@ -148,6 +148,16 @@ impl From<sqlx::Error> for ApiError {
                     "INVALID_REFERENCE",
                     "La información hace referencia a un registro que no existe",
                 ),
+                // Text PostgreSQL cannot store (a NUL character) and numbers out of a
+                // column's range are the client's input, not a server fault.
+                Some("22021") | Some("22P05") => ApiError::bad_request(
+                    "INVALID_TEXT",
+                    "El texto enviado contiene caracteres no permitidos",
+                ),
+                Some("22003") => ApiError::bad_request(
+                    "VALUE_OUT_OF_RANGE",
+                    "Un valor numérico está fuera del rango permitido",
+                ),
                 Some("40001") | Some("40P01") => ApiError::new(
                     StatusCode::CONFLICT,
                     "TRANSACTION_CONFLICT",

@@ -23,7 +23,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -441,11 +441,11 @@ fn check_lines_against_rules(
     // salesHours (409): the business-local time must be inside today's window.
     let day = now_local.weekday().num_days_from_sunday() as usize;
     if let Some(window) = lrules.sales_hours[day] {
-        let t = now_local.time();
-        let after_start = window.start.is_none_or(|s| t >= s);
-        let before_end = window
-            .end
-            .is_none_or(|e| t < e + chrono::Duration::minutes(1));
+        // Minute precision, both bounds inclusive ("HH:MM" compared as the reference does).
+        let hm = |t: chrono::NaiveTime| (t.hour(), t.minute());
+        let t = hm(now_local.time());
+        let after_start = window.start.is_none_or(|s| t >= hm(s));
+        let before_end = window.end.is_none_or(|e| t <= hm(e));
         if !(after_start && before_end) {
             return Err(conflict(
                 "OUTSIDE_SALES_HOURS",
@@ -929,36 +929,43 @@ fn limit_refusal(v: &Violation) -> Refusal {
 /// A REVENTADO line follows the multiplier of the NUMERO line on its number.
 fn excluded_line(entries: &[dbsale::SaleExclusion], lines: &[CountLine]) -> Result<(), SaleError> {
     for l in lines {
-        let multiplier = match l.kind {
-            BetType::Numero => l.multiplier_id,
-            BetType::Reventado => lines
-                .iter()
-                .find(|o| o.kind == BetType::Numero && o.number == l.number)
-                .and_then(|o| o.multiplier_id),
-        };
+        let multiplier = exclusion_multiplier(l, lines);
         let hit = entries.iter().any(|e| {
             e.multiplier_id.is_none_or(|m| Some(m) == multiplier)
                 && e.number.as_deref().is_none_or(|n| n == l.number)
         });
         if hit {
-            return Err(Refusal::new(
-                RefusalKind::Conflict,
-                "LISTA_EXCLUDED",
-                format!(
-                    "La banca excluyó esta lista del sorteo: no se puede vender el número {}",
-                    l.number
-                ),
-            )
-            .with_details(json!([{
-                "field": "jugadas",
-                "code": "LISTA_EXCLUDED",
-                "issue": "lista excluida para este sorteo",
-                "number": l.number,
-            }]))
-            .into());
+            return Err(excluded_refusal(&l.number));
         }
     }
     Ok(())
+}
+
+/// The multiplier an exclusion entry matches a line by: its own, or for a REVENTADO line the
+/// multiplier of the NUMERO line on its number.
+fn exclusion_multiplier(l: &CountLine, lines: &[CountLine]) -> Option<Uuid> {
+    match l.kind {
+        BetType::Numero => l.multiplier_id,
+        BetType::Reventado => lines
+            .iter()
+            .find(|o| o.kind == BetType::Numero && o.number == l.number)
+            .and_then(|o| o.multiplier_id),
+    }
+}
+
+fn excluded_refusal(number: &str) -> SaleError {
+    Refusal::new(
+        RefusalKind::Conflict,
+        "LISTA_EXCLUDED",
+        format!("La banca excluyó esta lista del sorteo: no se puede vender el número {number}"),
+    )
+    .with_details(json!([{
+        "field": "jugadas",
+        "code": "LISTA_EXCLUDED",
+        "issue": "lista excluida para este sorteo",
+        "number": number,
+    }]))
+    .into()
 }
 
 async fn check_exclusions(
@@ -971,6 +978,67 @@ async fn check_exclusions(
     let entries =
         dbsale::exclusions(conn, sorteo_id, ventana.banca_id, ventana.id, vendedor_id).await?;
     excluded_line(&entries, lines)
+}
+
+/// Multiplier blocks (§3.6.4): a lotería/multiplier rule refuses the NUMERO lines sold with
+/// its multiplier, except for an ADMIN, who gets one warning per rule.
+fn check_blocks(
+    actor: &Actor,
+    limits: &LimitResolution,
+    lines: &[CountLine],
+    multipliers: &[SaleMultiplier],
+    loteria_id: Uuid,
+    loteria_name: &str,
+) -> Result<Vec<SaleWarning>, SaleError> {
+    let mut warnings: Vec<SaleWarning> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let (Some(m), BetType::Numero) = (l.multiplier_id, l.kind) else {
+            continue;
+        };
+        let Some(block) = limits.for_number(&l.number).and_then(|nl| nl.blocked(m)) else {
+            continue;
+        };
+        let name = multipliers
+            .iter()
+            .find(|x| x.id == m)
+            .map(|x| x.name.clone())
+            .unwrap_or_default();
+        let message = block.message.clone().unwrap_or_else(|| {
+            format!("El multiplicador '{name}' está restringido para esta lotería.")
+        });
+        if actor.role != Role::Admin {
+            return Err(Refusal::new(
+                RefusalKind::Invalid,
+                "LOTTERY_MULTIPLIER_RESTRICTED",
+                message,
+            )
+            .with_details(json!([{
+                "field": format!("jugadas[{i}].multiplierId"),
+                "code": "LOTTERY_MULTIPLIER_RESTRICTED",
+                "issue": "multiplicador restringido",
+                "ruleId": block.rule_id,
+                "loteriaId": loteria_id,
+                "loteriaName": loteria_name,
+                "multiplierId": m,
+                "multiplierName": name,
+            }]))
+            .into());
+        }
+        if !warnings.iter().any(|w| w.rule_id == block.rule_id) {
+            warnings.push(SaleWarning {
+                code: "LOTTERY_MULTIPLIER_RESTRICTED".into(),
+                restricted_but_allowed: true,
+                rule_id: block.rule_id,
+                scope: block.scope.as_str().to_lowercase(),
+                loteria_id,
+                loteria_name: loteria_name.to_owned(),
+                multiplier_id: m,
+                multiplier_name: name,
+                message,
+            });
+        }
+    }
+    Ok(warnings)
 }
 
 /// The sale inside its transaction; `None` when the idempotency key is taken (replay).
@@ -1056,55 +1124,14 @@ async fn sell_in(
     numbers.dedup();
     let limits = resolve_for(tx, &inputs, numbers).await?;
 
-    // Multiplier blocks (§3.6.4): refused, except for an ADMIN, who gets a warning.
-    let mut warnings = Vec::new();
-    for (i, l) in count_lines.iter().enumerate() {
-        let (Some(m), BetType::Numero) = (l.multiplier_id, l.kind) else {
-            continue;
-        };
-        let Some(block) = limits.for_number(&l.number).and_then(|nl| nl.blocked(m)) else {
-            continue;
-        };
-        let name = mapped[i].map(|m| m.name.clone()).unwrap_or_default();
-        let message = block.message.clone().unwrap_or_else(|| {
-            format!("El multiplicador '{name}' está restringido para esta lotería.")
-        });
-        if actor.role == Role::Admin {
-            if !warnings
-                .iter()
-                .any(|w: &SaleWarning| w.rule_id == block.rule_id)
-            {
-                warnings.push(SaleWarning {
-                    code: "LOTTERY_MULTIPLIER_RESTRICTED".into(),
-                    restricted_but_allowed: true,
-                    rule_id: block.rule_id,
-                    scope: block.scope.as_str().to_lowercase(),
-                    loteria_id: sorteo.loteria_id,
-                    loteria_name: sorteo.loteria_name.clone(),
-                    multiplier_id: m,
-                    multiplier_name: name,
-                    message,
-                });
-            }
-        } else {
-            return Err(Refusal::new(
-                RefusalKind::Invalid,
-                "LOTTERY_MULTIPLIER_RESTRICTED",
-                message,
-            )
-            .with_details(json!([{
-                "field": format!("jugadas[{i}].multiplierId"),
-                "code": "LOTTERY_MULTIPLIER_RESTRICTED",
-                "issue": "multiplicador restringido",
-                "ruleId": block.rule_id,
-                "loteriaId": sorteo.loteria_id,
-                "loteriaName": sorteo.loteria_name,
-                "multiplierId": m,
-                "multiplierName": name,
-            }]))
-            .into());
-        }
-    }
+    let warnings = check_blocks(
+        actor,
+        &limits,
+        &count_lines,
+        &multipliers,
+        sorteo.loteria_id,
+        &sorteo.loteria_name,
+    )?;
 
     // Commission snapshot per line (§3.7), then totals in exact money.
     let now = sorteo.now;
@@ -1315,10 +1342,17 @@ async fn sell_in(
         idempotency_key: req.idempotency_key.as_deref(),
         created_at: now,
     };
+    // The exclusions read with the context may predate an exclusion that committed while this
+    // sale waited for the sorteo row: the write checks them again with a fresh snapshot.
+    let guard: Vec<(String, Option<Uuid>)> = count_lines
+        .iter()
+        .map(|l| (l.number.clone(), exclusion_multiplier(l, &count_lines)))
+        .collect();
     let written = dbsale::write_sale(
         tx,
         &planned,
         !per_ticket_broken,
+        &guard,
         &ticket,
         &jugadas,
         answer.as_ref(),
@@ -1330,6 +1364,10 @@ async fn sell_in(
         },
     )
     .await?;
+    if written.excluded {
+        let numbers: Vec<&str> = count_lines.iter().map(|l| l.number.as_str()).collect();
+        return Err(excluded_refusal(&numbers.join(", ")));
+    }
     if !written.inserted {
         // A limit is broken: name it (the caller rolls the counters back).
         return Err(
@@ -1430,10 +1468,11 @@ pub async fn cancel(
     if matches!(
         sorteo.status,
         SorteoStatus::Closed | SorteoStatus::Evaluated
-    ) {
+    ) || sorteo.deleted
+    {
         return Err(invalid(
             "SORTEO_LOCKED",
-            "El sorteo ya está cerrado o evaluado: no se puede anular",
+            "El sorteo ya está cerrado, evaluado o eliminado: no se puede anular",
         ));
     }
     let ventana = dbsale::ventana(&mut tx, t.ventana_id)
@@ -1512,9 +1551,16 @@ pub async fn restore(
             "El sorteo ya está cerrado o evaluado: no se puede restaurar",
         ));
     }
+    if !sorteo.is_active {
+        return Err(conflict("SORTEO_INACTIVE", "El sorteo está inactivo"));
+    }
     let ventana = dbsale::ventana(&mut tx, t.ventana_id)
         .await?
-        .ok_or_else(|| not_found("VENTANA_NOT_FOUND", "Ventana no encontrada"))?;
+        .filter(|v| v.active)
+        .ok_or_else(|| not_found("VENTANA_NOT_FOUND", "Ventana no encontrada o inactiva"))?;
+    if !ventana.banca_active {
+        return Err(conflict("BANCA_INACTIVE", "La banca está inactiva"));
+    }
     let rules = dbsale::rules_for_seller(&mut tx, t.banca_id, t.ventana_id, t.vendedor_id).await?;
     check_cutoff(
         &rules,
@@ -1552,6 +1598,14 @@ pub async fn restore(
     numbers.sort();
     numbers.dedup();
     let limits = resolve_for(&mut tx, &inputs, numbers).await?;
+    check_blocks(
+        actor,
+        &limits,
+        &lines,
+        &multipliers,
+        sorteo.loteria_id,
+        &sorteo.loteria_name,
+    )?;
     count_and_check(&mut tx, &inputs, &limits, &lines).await?;
     dbsale::mark_restored(&mut tx, id).await?;
     activity::record(
@@ -1647,6 +1701,42 @@ mod tests {
         assert_eq!(get(20, MKEY_REVENTADO, "42"), None);
         // 2 scopes × (07: all, m1, m2, rev; 42: all, m1)
         assert_eq!(d.len(), 12);
+    }
+
+    #[test]
+    fn sales_hours_compare_minutes_with_both_bounds_inclusive() {
+        let rules = |start: &str, end: &str| {
+            let days: serde_json::Map<String, Value> = crate::domain::rules_json::DAY_KEYS
+                .iter()
+                .map(|d| (d.to_string(), json!({"start": start, "end": end})))
+                .collect();
+            LoteriaRules::parse(&json!({"digits": 2, "salesHours": days})).unwrap()
+        };
+        let tz = chrono_tz::America::Costa_Rica;
+        let at = |h: u32, m: u32, sec: u32| {
+            chrono::TimeZone::with_ymd_and_hms(&tz, 2026, 11, 25, h, m, sec).unwrap()
+        };
+        let lines = vec![SaleLine {
+            kind: BetType::Numero,
+            number: "07".into(),
+            reventado_number: None,
+            amount: Decimal::from(100),
+            multiplier_id: None,
+        }];
+        let open =
+            |r: &LoteriaRules, t| check_lines_against_rules(&lines, 2, r, Decimal::ZERO, t).is_ok();
+        let all_day = rules("00:00", "23:59");
+        assert!(
+            open(&all_day, at(23, 59, 30)),
+            "23:59 is inside a window ending 23:59"
+        );
+        assert!(open(&all_day, at(0, 0, 0)));
+        assert!(open(&all_day, at(12, 0, 0)));
+        let morning = rules("08:00", "08:30");
+        assert!(!open(&morning, at(7, 59, 59)));
+        assert!(open(&morning, at(8, 0, 0)));
+        assert!(open(&morning, at(8, 30, 59)));
+        assert!(!open(&morning, at(8, 31, 0)));
     }
 
     #[test]

@@ -272,6 +272,14 @@ pub fn validate(body: CreateTicketBody, headers: &HeaderMap) -> Result<SaleReque
             fail("clienteNombre".into(), "too_small", "no puede estar vacío");
             None
         }
+        Some(c) if c.chars().any(char::is_control) => {
+            fail(
+                "clienteNombre".into(),
+                "invalid_string",
+                "no admite caracteres de control",
+            );
+            None
+        }
         Some(c) if c.chars().count() > 100 => {
             fail(
                 "clienteNombre".into(),
