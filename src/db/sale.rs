@@ -788,6 +788,18 @@ pub struct SaleAudit<'a> {
     pub request_id: Option<&'a str>,
 }
 
+/// The counter side of a sale's write.
+#[derive(Debug, Clone, Copy)]
+pub struct CounterPlan<'a> {
+    /// Each counter change with the smallest cumulative limit on its counter (`None`: none).
+    pub deltas: &'a [(CounterDelta, Option<Decimal>)],
+    /// False when a per-ticket limit is already broken: the counters are still added (to name
+    /// the limit), the ticket is not written.
+    pub allowed: bool,
+    /// (number, multiplier an exclusion would match) of every line.
+    pub exclusion_guard: &'a [(String, Option<Uuid>)],
+}
+
 /// What [`write_sale`] did.
 #[derive(Debug, Clone)]
 pub struct SaleWrite {
@@ -807,15 +819,13 @@ pub struct SaleWrite {
 /// jugadas, the stored idempotent answer and the audit entry.
 pub async fn write_sale(
     conn: &mut PgConnection,
-    deltas: &[(CounterDelta, Option<Decimal>)],
-    allowed: bool,
-    exclusion_guard: &[(String, Option<Uuid>)],
+    plan: &CounterPlan<'_>,
     t: &NewTicket<'_>,
     jugadas: &[NewJugada],
     answer: Option<&IdempotentAnswer<'_>>,
     audit: &SaleAudit<'_>,
 ) -> Result<SaleWrite, sqlx::Error> {
-    let mut sorted: Vec<&(CounterDelta, Option<Decimal>)> = deltas.iter().collect();
+    let mut sorted: Vec<&(CounterDelta, Option<Decimal>)> = plan.deltas.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let c_kinds: Vec<&str> = sorted.iter().map(|d| d.0.scope_kind).collect();
     let c_scopes: Vec<Uuid> = sorted.iter().map(|d| d.0.scope_id).collect();
@@ -846,8 +856,8 @@ pub async fn write_sale(
         .iter()
         .map(|j| j.listero_commission_amount)
         .collect();
-    let g_numbers: Vec<&str> = exclusion_guard.iter().map(|g| g.0.as_str()).collect();
-    let g_multipliers: Vec<Option<Uuid>> = exclusion_guard.iter().map(|g| g.1).collect();
+    let g_numbers: Vec<&str> = plan.exclusion_guard.iter().map(|g| g.0.as_str()).collect();
+    let g_multipliers: Vec<Option<Uuid>> = plan.exclusion_guard.iter().map(|g| g.1).collect();
     let rows: Vec<(Uuid, Uuid, String, Decimal, bool, bool)> = query_as(
         "WITH d AS (
              SELECT * FROM unnest($17::text[], $18::uuid[], $19::uuid[], $20::text[],
@@ -954,7 +964,7 @@ pub async fn write_sale(
     .bind(audit.banca_id)
     .bind(audit.details)
     .bind(audit.request_id)
-    .bind(allowed)
+    .bind(plan.allowed)
     .bind(&g_numbers)
     .bind(&g_multipliers)
     .fetch_all(conn)

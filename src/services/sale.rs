@@ -1350,9 +1350,11 @@ async fn sell_in(
         .collect();
     let written = dbsale::write_sale(
         tx,
-        &planned,
-        !per_ticket_broken,
-        &guard,
+        &dbsale::CounterPlan {
+            deltas: &planned,
+            allowed: !per_ticket_broken,
+            exclusion_guard: &guard,
+        },
         &ticket,
         &jugadas,
         answer.as_ref(),
