@@ -8,10 +8,12 @@
 pub mod activity;
 pub mod bancas;
 pub mod bootstrap;
+pub mod evaluation;
 pub mod listas;
 pub mod loterias;
 pub mod migrate;
 pub mod multipliers;
+pub mod payments;
 pub mod policies;
 pub mod pools;
 pub mod restrictions;

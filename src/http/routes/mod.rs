@@ -11,6 +11,7 @@ pub mod multiplier_overrides;
 pub mod multipliers;
 pub mod restrictions;
 pub mod sorteos;
+pub mod ticket_payments;
 pub mod ticket_reads;
 pub mod tickets;
 pub mod users;
