@@ -133,6 +133,13 @@ pub fn local_date(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
     at.with_timezone(&tz).date_naive()
 }
 
+/// An instant as the business-local time with its offset, milliseconds included
+/// (`2026-03-02T12:55:00.000-06:00`): how the API answers draw times.
+pub fn local_iso(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz)
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+}
+
 /// `"<loteria> <h:mm AM/PM>"` of the local time of `at`, e.g. `"TICA 1:55 PM"`.
 pub fn draw_name(loteria_name: &str, at: DateTime<Utc>, tz: Tz) -> String {
     let local = at.with_timezone(&tz);

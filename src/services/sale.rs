@@ -1158,7 +1158,7 @@ async fn sell_in(
     let mut jugadas = Vec::with_capacity(req.lines.len());
     for (i, (l, m)) in req.lines.iter().zip(&mapped).enumerate() {
         let x = m.map(|m| m.value_x).unwrap_or(Decimal::ZERO);
-        let snap = policies.snapshot(sorteo.loteria_id, commission_kind(l.kind), x, l.amount);
+        let snap = policies.snapshot(sorteo.loteria_id, l.kind, x, l.amount);
         jugadas.push(NewJugada {
             id: Uuid::now_v7(),
             position: i16::try_from(i).unwrap_or(i16::MAX),
@@ -1231,7 +1231,7 @@ async fn sell_in(
                 sorteo.scheduled_at,
                 settings.tz,
             ),
-            scheduled_at: local_iso(sorteo.scheduled_at, settings.tz),
+            scheduled_at: crate::domain::schedule::local_iso(sorteo.scheduled_at, settings.tz),
             status: sorteo.status.as_str().into(),
             loteria_id: sorteo.loteria_id,
             banca_id: sorteo.banca_id,
@@ -1386,15 +1386,6 @@ async fn sell_in(
         body,
         replayed: false,
     }))
-}
-
-fn commission_kind(kind: BetType) -> BetType {
-    kind
-}
-
-fn local_iso(at: DateTime<Utc>, tz: Tz) -> String {
-    at.with_timezone(&tz)
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
 // ---------------------------------------------------------------------------------------------

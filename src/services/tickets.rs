@@ -21,8 +21,8 @@ use crate::domain::authz::Actor;
 use crate::domain::roles::Role;
 use crate::domain::rules::{resolve_limits, LimitContext, LocalNow, SalesScope};
 use crate::domain::rules_json;
+use crate::domain::schedule::local_iso;
 use crate::http::error::ErrorDetail;
-use crate::http::routes::sorteos::local_iso;
 use crate::services::ticket_view::{
     JugadaView, ListJugada, ListLoteria, ListSorteo, ListVendedor, ListVentana, LoteriaBrief,
     MultiplierBrief, PrintConfig, SorteoBrief, TicketListItem, TicketView, VendedorBrief,

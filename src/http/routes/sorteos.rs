@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::Router;
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -140,11 +140,7 @@ impl From<SorteoError> for ApiError {
 // ---------------------------------------------------------------------------------------------
 // Wire shapes.
 
-/// An instant as the local time of the business zone with its offset, milliseconds included.
-pub(crate) fn local_iso(at: DateTime<Utc>, tz: Tz) -> String {
-    at.with_timezone(&tz)
-        .to_rfc3339_opts(SecondsFormat::Millis, false)
-}
+pub(crate) use crate::domain::schedule::local_iso;
 
 /// `{id, name}` of a lotería.
 #[derive(Serialize)]
