@@ -57,8 +57,11 @@ CREATE TABLE tickets (
 -- Every ticket of a sorteo (cancelled and deleted ones too: exclusions, cascades, lists).
 CREATE INDEX tickets_sorteo_created_idx ON tickets (sorteo_id, created_at DESC, id DESC);
 -- The live sales of a sorteo per scope (percentage limits), read from the index alone.
+-- (`status` is deliberately not in any index, and tickets leave room in each page: evaluation,
+-- payment and close change every ticket of a sorteo, and those updates stay HOT.)
 CREATE INDEX tickets_sorteo_sales_idx ON tickets (sorteo_id, banca_id)
-    INCLUDE (ventana_id, vendedor_id, total_amount, status) WHERE deleted_at IS NULL;
+    INCLUDE (ventana_id, vendedor_id, total_amount) WHERE deleted_at IS NULL;
+ALTER TABLE tickets SET (fillfactor = 85);
 CREATE INDEX tickets_banca_date_idx ON tickets (banca_id, business_date, created_at DESC, id DESC);
 CREATE INDEX tickets_ventana_date_idx ON tickets (ventana_id, business_date, created_at DESC);
 CREATE INDEX tickets_vendedor_date_idx ON tickets (vendedor_id, business_date, created_at DESC);

@@ -42,6 +42,7 @@ pub fn api_routes() -> Router<AppState> {
         .merge(routes::loterias::router())
         .merge(routes::sorteos::router())
         .merge(routes::tickets::router())
+        .merge(routes::ticket_payments::router())
         .merge(routes::multipliers::router())
         .merge(routes::multiplier_overrides::router())
         .merge(routes::restrictions::router())

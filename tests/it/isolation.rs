@@ -368,6 +368,36 @@ fn catalog_cases(v: &Tenant, c: &Catalog) -> Vec<Case> {
         case(M::PATCH, format!("/api/v1/tickets/{tc}/restore"), None),
         case(M::POST, format!("/api/v1/tickets/{t}/print"), None),
         case(
+            M::POST,
+            format!("/api/v1/tickets/{t}/pay"),
+            Some(json!({ "amountPaid": 10 })),
+        ),
+        case(
+            M::POST,
+            format!("/api/v1/tickets/{t}/reverse-payment"),
+            Some(json!({ "reason": "prueba de aislamiento" })),
+        ),
+        case(
+            M::POST,
+            format!("/api/v1/tickets/{t}/finalize-payment"),
+            Some(json!({})),
+        ),
+        case(
+            M::GET,
+            format!("/api/v1/ticket-payments/tickets/{t}/payment-history"),
+            None,
+        ),
+        case(
+            M::PATCH,
+            format!("/api/v1/sorteos/{so}/evaluate"),
+            Some(json!({ "winningNumber": "11" })),
+        ),
+        case(
+            M::PATCH,
+            format!("/api/v1/sorteos/{so}/revert-evaluation"),
+            Some(json!({})),
+        ),
+        case(
             M::GET,
             format!("/api/v1/tickets/validation/balances?sorteoId={so}&vendedorId={seller}"),
             None,
@@ -456,6 +486,11 @@ fn catalog_body_cases(v: &Tenant, c: &Catalog) -> Vec<Case> {
             Some(
                 json!({ "loteriaId": l, "sorteoId": c.sorteo, "jugadas": [{ "type": "NUMERO", "number": "20", "amount": 100 }] }),
             ),
+        ),
+        case(
+            M::POST,
+            "/api/v1/ticket-payments".into(),
+            Some(json!({ "ticketId": c.ticket, "amountPaid": 10 })),
         ),
         case(
             M::POST,
@@ -569,6 +604,7 @@ async fn snapshot(w: &World) -> String {
         "jugadas",
         "sale_counters",
         "idempotency_keys",
+        "ticket_payments",
     ] {
         let digest: Option<String> = sqlx::query_scalar(&format!(
             "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t"

@@ -33,6 +33,7 @@ use crate::http::routes::bancas::{
     finish, nullable, query_error, reason, validation_error, ReasonBody,
 };
 use crate::http::validate::Checks;
+use crate::services::evaluation::{self, EvaluateInput, EvaluationError, RevertInput};
 use crate::services::sorteos::{self, Action, NewSorteo, SorteoChanges, SorteoError, SorteoQuery};
 
 pub fn router() -> Router<AppState> {
@@ -57,6 +58,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/sorteos/{id}/reset-to-scheduled",
             action_route(Action::ResetToScheduled),
+        )
+        .route("/api/v1/sorteos/{id}/evaluate", patch(evaluate))
+        .route(
+            "/api/v1/sorteos/{id}/revert-evaluation",
+            patch(revert_evaluation),
         )
 }
 
@@ -646,4 +652,139 @@ async fn one(
         v,
         state.config.business_timezone,
     )))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Result: evaluate and revert (domain-money §1.5–1.6, decision 9).
+
+impl From<EvaluationError> for ApiError {
+    fn from(e: EvaluationError) -> Self {
+        match e {
+            EvaluationError::Sorteo(e) => ApiError::from(e),
+            EvaluationError::WinningNumber { digits } => validation_error(vec![ErrorDetail {
+                field: "winningNumber".into(),
+                code: "invalid_format".into(),
+                issue: format!("debe tener exactamente {digits} dígitos (0-9)"),
+            }]),
+            EvaluationError::ExtraMultiplier(code, issue) => {
+                ApiError::bad_request(code, format!("Multiplicador extra inválido: {issue}"))
+                    .with_details(vec![ErrorDetail {
+                        field: "extraMultiplierId".into(),
+                        code: "invalid_value".into(),
+                        issue: issue.into(),
+                    }])
+            }
+            EvaluationError::PrizesAlreadyPaid { count, amount } => ApiError::new(
+                StatusCode::CONFLICT,
+                "PRIZES_ALREADY_PAID",
+                "El sorteo tiene premios pagados: no se puede revertir la evaluación \
+                 (un ADMIN puede forzarla con force: true, que reversa los pagos)",
+            )
+            .with_details(vec![ErrorDetail {
+                field: "payments".into(),
+                code: "already_paid".into(),
+                issue: format!("{count} pago(s) vigentes por {amount}"),
+            }]),
+        }
+    }
+}
+
+/// `PATCH /sorteos/:id/evaluate`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EvaluateBody {
+    winning_number: Option<String>,
+    extra_multiplier_id: Option<Uuid>,
+    extra_outcome_code: Option<String>,
+}
+
+impl EvaluateBody {
+    fn validate(self) -> Result<EvaluateInput, Vec<ErrorDetail>> {
+        let mut c = Checks::new();
+        match self.winning_number.as_deref() {
+            None | Some("") => c.fail("winningNumber", "required", "es obligatorio"),
+            Some(w) if !w.bytes().all(|b| b.is_ascii_digit()) => c.fail(
+                "winningNumber",
+                "invalid_format",
+                "debe contener solo dígitos (0-9)",
+            ),
+            Some(_) => {}
+        }
+        // Without an extra multiplier the outcome code is ignored (§1.5 step 3).
+        let code = self
+            .extra_multiplier_id
+            .and(self.extra_outcome_code)
+            .map(|s| s.trim().to_string());
+        c.opt_text("extraOutcomeCode", code.as_deref(), 1, 50);
+        finish(c)?;
+        Ok(EvaluateInput {
+            winning_number: self.winning_number.unwrap_or_default(),
+            extra_multiplier_id: self.extra_multiplier_id,
+            extra_outcome_code: code,
+        })
+    }
+}
+
+/// `PATCH /sorteos/:id/revert-evaluation`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RevertBody {
+    reason: Option<String>,
+    force: Option<bool>,
+}
+
+/// A sorteo after evaluate / revert, with its winning tickets.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EvaluationDto {
+    #[serde(flatten)]
+    sorteo: SorteoDto,
+    winners_count: i64,
+}
+
+async fn evaluate(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(body): AppJson<EvaluateBody>,
+) -> Result<ApiResponse<EvaluationDto>, ApiError> {
+    auth.require(WRITERS)?;
+    let input = body.validate().map_err(validation_error)?;
+    let out = evaluation::evaluate(state.pools.primary(), &auth.0, id, input).await?;
+    Ok(ApiResponse::ok(EvaluationDto {
+        sorteo: SorteoDto::new(out.view, state.config.business_timezone),
+        winners_count: out.winners_count,
+    }))
+}
+
+async fn revert_evaluation(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+    OptionalJson(body): OptionalJson<RevertBody>,
+) -> Result<ApiResponse<EvaluationDto>, ApiError> {
+    auth.require(WRITERS)?;
+    let (reason, force) = match body {
+        None => (None, false),
+        Some(b) => (
+            b.reason
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty()),
+            b.force.unwrap_or(false),
+        ),
+    };
+    let mut c = Checks::new();
+    c.opt_text("reason", reason.as_deref(), 3, 200);
+    finish(c).map_err(validation_error)?;
+    let out = evaluation::revert(
+        state.pools.primary(),
+        &auth.0,
+        id,
+        RevertInput { reason, force },
+    )
+    .await?;
+    Ok(ApiResponse::ok(EvaluationDto {
+        sorteo: SorteoDto::new(out.view, state.config.business_timezone),
+        winners_count: out.winners_count,
+    }))
 }
