@@ -899,3 +899,164 @@ async fn sales_in_flight_are_evaluated_or_refused_never_left_active() {
     assert_eq!((evaluated, active), (created, 0));
     assert_eq!(total, Decimal::from(900 * created));
 }
+
+/// Property: for random tickets (NUMERO lines on two multipliers, REVENTADO lines, amounts with
+/// cents), a random winning number and an optional extra multiplier, the evaluation pays
+/// Σ ticket payouts = Σ winning jugada payouts = an independent recomputation from what was
+/// sold, ticket by ticket; and revert + evaluate gives the same numbers again.
+#[tokio::test]
+async fn random_sorteos_pay_what_an_independent_recomputation_says() {
+    use rand::{Rng, SeedableRng};
+    let s = shop().await;
+    let w = &s.w;
+    let admin = &w.admin;
+    let roja = roja(&s).await;
+    let alt = fixtures::multiplier(&w.app, s.loteria, "Alta", 85, "NUMERO").await;
+    exec(
+        w,
+        &format!("UPDATE loteria_multipliers SET value_x = 85.5 WHERE id = '{alt}'"),
+    )
+    .await;
+    let base: Uuid = scalar(
+        w,
+        &format!(
+            "SELECT id FROM loteria_multipliers WHERE loteria_id = '{}' AND name = 'Base'",
+            s.loteria
+        ),
+    )
+    .await;
+    let x_of = |m: Uuid| -> Decimal {
+        if m == alt {
+            "85.5".parse().unwrap()
+        } else {
+            Decimal::from(90)
+        }
+    };
+    let money = banca::domain::commission::money;
+    let sellers = [&w.a.vendedores[0], &w.a.vendedores[1]];
+    for seed in 0..8u64 {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let sorteo = fixtures::sorteo(
+            &w.app,
+            s.loteria,
+            Utc::now() + chrono::Duration::days(2) + chrono::Duration::minutes(seed as i64),
+            "OPEN",
+        )
+        .await;
+        // Numbers from a small pool so that winners are common.
+        let pool = ["03", "07", "11", "42", "77"];
+        let mut expected: std::collections::HashMap<Uuid, Decimal> = Default::default();
+        let winning = pool[rng.gen_range(0..pool.len())];
+        let with_extra = rng.gen_bool(0.5);
+        let tickets = rng.gen_range(3..9);
+        for _ in 0..tickets {
+            let mut lines = Vec::new();
+            let mut sold: Vec<(bool, &str, Decimal, Uuid)> = Vec::new();
+            for _ in 0..rng.gen_range(1..4) {
+                let n = pool[rng.gen_range(0..pool.len())];
+                if sold.iter().any(|l| l.1 == n) {
+                    continue;
+                }
+                let cents: i64 = rng.gen_range(100..50_000);
+                let amount = Decimal::new(cents, 2);
+                let m = if rng.gen_bool(0.5) { base } else { alt };
+                lines.push(
+                    json!({"type": "NUMERO", "number": n, "amount": amount, "multiplierId": m}),
+                );
+                sold.push((false, n, amount, m));
+                if rng.gen_bool(0.4) {
+                    let rev = Decimal::new(rng.gen_range(1..=cents), 2);
+                    lines.push(json!({"type": "REVENTADO", "number": n, "reventadoNumber": n, "amount": rev}));
+                    sold.push((true, n, rev, roja));
+                }
+            }
+            let who = sellers[rng.gen_range(0..2)];
+            let body = json!({"loteriaId": s.loteria, "sorteoId": sorteo, "jugadas": lines});
+            let (st, v) = call(
+                &w.app,
+                Method::POST,
+                "/api/v1/tickets",
+                Some(&who.token),
+                Some(&body),
+            )
+            .await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+            let id = Uuid::parse_str(v["data"]["id"].as_str().unwrap()).unwrap();
+            let prize: Decimal = sold
+                .iter()
+                .filter(|l| l.1 == winning)
+                .map(|&(is_rev, _, amount, m)| match (is_rev, with_extra) {
+                    (false, _) => money(amount * x_of(m)),
+                    (true, true) => money(amount * "2.5".parse::<Decimal>().unwrap()),
+                    (true, false) => Decimal::ZERO,
+                })
+                .sum();
+            expected.insert(id, prize);
+        }
+        let mut body = json!({"winningNumber": winning});
+        if with_extra {
+            body["extraMultiplierId"] = json!(roja);
+        }
+        let path = format!("/api/v1/sorteos/{sorteo}/evaluate");
+        for round in 0..2 {
+            let (st, v) = call(
+                &w.app,
+                Method::PATCH,
+                &path,
+                Some(&admin.token),
+                Some(&body),
+            )
+            .await;
+            assert_eq!(st, StatusCode::OK, "seed {seed} round {round}: {v}");
+            let rows = payout_rows(w, sorteo).await;
+            assert_eq!(rows.len(), expected.len());
+            let mut sum_tickets = Decimal::ZERO;
+            let mut sum_jugadas = Decimal::ZERO;
+            let mut sum_expected = Decimal::ZERO;
+            for (id, ticket_payout, jugada_payouts) in rows {
+                let e = expected[&id];
+                assert_eq!(ticket_payout, e, "seed {seed}: ticket {id}");
+                assert_eq!(jugada_payouts, e, "seed {seed}: jugadas of {id}");
+                sum_tickets += ticket_payout;
+                sum_jugadas += jugada_payouts;
+                sum_expected += e;
+            }
+            assert_eq!(
+                (sum_tickets, sum_jugadas),
+                (sum_expected, sum_expected),
+                "seed {seed}"
+            );
+            if round == 0 {
+                let (st, v) = call(
+                    &w.app,
+                    Method::PATCH,
+                    &format!("/api/v1/sorteos/{sorteo}/revert-evaluation"),
+                    Some(&admin.token),
+                    Some(&json!({})),
+                )
+                .await;
+                assert_eq!(st, StatusCode::OK, "seed {seed}: {v}");
+                let paid: Decimal = scalar(
+                    w,
+                    &format!("SELECT COALESCE(sum(total_payout), 0) FROM tickets WHERE sorteo_id = '{sorteo}'"),
+                )
+                .await;
+                assert_eq!(paid, Decimal::ZERO, "revert clears the prizes");
+            }
+        }
+    }
+}
+
+/// (ticket id, its totalPayout, Σ payout of its winning jugadas) of every ticket of `sorteo`.
+async fn payout_rows(w: &World, sorteo: Uuid) -> Vec<(Uuid, Decimal, Decimal)> {
+    sqlx::query_as(
+        "SELECT t.id, t.total_payout,
+                COALESCE((SELECT sum(j.payout) FROM jugadas j
+                           WHERE j.ticket_id = t.id AND j.is_winner), 0)
+         FROM tickets t WHERE t.sorteo_id = $1 ORDER BY t.id",
+    )
+    .bind(sorteo)
+    .fetch_all(&mut w.db.connect().await)
+    .await
+    .unwrap()
+}
