@@ -1111,11 +1111,3 @@ pub async fn bump_print_count(conn: &mut PgConnection, id: Uuid) -> Result<i32, 
     .fetch_one(conn)
     .await
 }
-
-/// Deletes expired idempotency records; how many.
-pub async fn purge_expired_keys(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
-    query("DELETE FROM idempotency_keys WHERE expires_at <= now()")
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-}
