@@ -17,10 +17,8 @@ use crate::db::bancas::like_contains;
 use crate::db::{query_as, query_scalar};
 use crate::domain::roles::Role;
 
-/// Multiplier key of the counter of every jugada of a number (see `sale_counters`).
-pub const MKEY_ALL: Uuid = Uuid::nil();
-/// Multiplier key of the counter of the REVENTADO jugadas of a number.
-pub const MKEY_REVENTADO: Uuid = Uuid::max();
+/// The counter keys, as the sale path writes them.
+pub use crate::db::sale::{MKEY_ALL, MKEY_REVENTADO};
 
 /// Every `ticket_status`.
 pub const ALL_STATUSES: [&str; 7] = [
@@ -836,38 +834,5 @@ pub async fn scope_counters(
     .bind(scope_ids)
     .bind(MKEY_ALL)
     .fetch_all(conn)
-    .await
-}
-
-/// Sales of a sorteo so far (`SUM(total_amount)` of its sold, non-deleted tickets) by one
-/// vendedor, its ventana and its banca.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
-pub struct ScopeSales {
-    pub vendedor: Decimal,
-    pub ventana: Decimal,
-    pub banca: Decimal,
-}
-
-pub async fn scope_sales(
-    conn: &mut PgConnection,
-    sorteo_id: Uuid,
-    banca_id: Uuid,
-    ventana_id: Uuid,
-    vendedor_id: Uuid,
-) -> Result<ScopeSales, sqlx::Error> {
-    query_as(
-        "SELECT COALESCE(SUM(total_amount) FILTER (WHERE vendedor_id = $4), 0) AS vendedor,
-                COALESCE(SUM(total_amount) FILTER (WHERE ventana_id = $3), 0) AS ventana,
-                COALESCE(SUM(total_amount), 0) AS banca
-         FROM tickets
-         WHERE sorteo_id = $1 AND banca_id = $2 AND deleted_at IS NULL
-           AND status = ANY($5::text[]::ticket_status[])",
-    )
-    .bind(sorteo_id)
-    .bind(banca_id)
-    .bind(ventana_id)
-    .bind(vendedor_id)
-    .bind(SOLD_STATUSES.map(String::from).to_vec())
-    .fetch_one(conn)
     .await
 }

@@ -1225,7 +1225,7 @@ pub async fn balances(
     named.sort();
     named.dedup();
     let sales =
-        db::tickets::scope_sales(&mut conn, sorteo.id, banca_id, ventana_id, seller.id).await?;
+        db::sale::scope_sales(&mut conn, sorteo.id, banca_id, ventana_id, seller.id).await?;
     let ctx = LimitContext {
         banca_id,
         ventana_id,
