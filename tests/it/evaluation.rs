@@ -12,71 +12,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fixtures::{self, call, Login, World};
-
-const SECRETS: [(&str, &str); 2] = [
-    (
-        "JWT_ACCESS_SECRET",
-        "evaluation-test-access-secret-0123456789abcdef",
-    ),
-    (
-        "JWT_REFRESH_SECRET",
-        "evaluation-test-refresh-secret-0123456789abcdef",
-    ),
-];
-
-/// One lotería of banca A (2 digits, reventado enabled), its "Base" multiplier (90x) and an
-/// OPEN sorteo tomorrow; banca A's minimum bet and global cap off.
-struct Shop {
-    w: World,
-    loteria: Uuid,
-    sorteo: Uuid,
-}
-
-async fn shop() -> Shop {
-    let w = fixtures::world_with(&SECRETS).await;
-    let loteria = fixtures::loteria(
-        &w.app,
-        Some(w.a.banca_id),
-        "TICA",
-        json!({"digits": 2, "reventadoConfig": {"enabled": true}}),
-    )
-    .await;
-    fixtures::multiplier(&w.app, loteria, "Base", 90, "NUMERO").await;
-    let sorteo = fixtures::sorteo(
-        &w.app,
-        loteria,
-        Utc::now() + chrono::Duration::days(1),
-        "OPEN",
-    )
-    .await;
-    exec(
-        &w,
-        &format!(
-            "UPDATE bancas SET default_min_bet = 0, global_max_per_number = 0 WHERE id = '{}'",
-            w.a.banca_id
-        ),
-    )
-    .await;
-    Shop { w, loteria, sorteo }
-}
-
-async fn exec(w: &World, sql: &str) {
-    sqlx::query(sql)
-        .execute(&mut w.db.connect().await)
-        .await
-        .unwrap();
-}
-
-async fn scalar<T>(w: &World, sql: &str) -> T
-where
-    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
-{
-    sqlx::query_scalar(sql)
-        .fetch_one(&mut w.db.connect().await)
-        .await
-        .unwrap()
-}
+use crate::fixtures::{self, call, exec, scalar, shop, Login, Shop, World};
 
 fn numero(n: &str, amount: f64) -> Value {
     json!({"type": "NUMERO", "number": n, "amount": amount})

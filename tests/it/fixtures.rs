@@ -322,3 +322,76 @@ pub async fn assert_revoked(w: &World, token: &str) {
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
     assert_eq!(v["code"], "SESSION_REVOKED", "{v}");
 }
+
+/// JWT secrets of the shop's world: a second app on the same database accepts its tokens.
+pub const SHOP_SECRETS: [(&str, &str); 2] = [
+    (
+        "JWT_ACCESS_SECRET",
+        "shop-test-access-secret-0123456789abcdef",
+    ),
+    (
+        "JWT_REFRESH_SECRET",
+        "shop-test-refresh-secret-0123456789abcdef",
+    ),
+];
+
+/// A world ready to sell: one lotería of banca A (2 digits, reventado enabled), its "Base"
+/// multiplier (90x) and an OPEN sorteo tomorrow. Banca A's minimum bet and global cap are off.
+pub struct Shop {
+    pub w: World,
+    pub loteria: Uuid,
+    pub sorteo: Uuid,
+    pub base: Uuid,
+}
+
+pub async fn shop() -> Shop {
+    let w = world_with(&SHOP_SECRETS).await;
+    let loteria = loteria(
+        &w.app,
+        Some(w.a.banca_id),
+        "TICA",
+        serde_json::json!({"digits": 2, "reventadoConfig": {"enabled": true}}),
+    )
+    .await;
+    let base = multiplier(&w.app, loteria, "Base", 90, "NUMERO").await;
+    let sorteo = sorteo(
+        &w.app,
+        loteria,
+        chrono::Utc::now() + chrono::Duration::days(1),
+        "OPEN",
+    )
+    .await;
+    exec(
+        &w,
+        &format!(
+            "UPDATE bancas SET default_min_bet = 0, global_max_per_number = 0 WHERE id = '{}'",
+            w.a.banca_id
+        ),
+    )
+    .await;
+    Shop {
+        w,
+        loteria,
+        sorteo,
+        base,
+    }
+}
+
+/// Runs one SQL statement on the world's database.
+pub async fn exec(w: &World, sql: &str) {
+    sqlx::raw_sql(sql)
+        .execute(&mut w.db.connect().await)
+        .await
+        .unwrap();
+}
+
+/// The one value of a SQL query on the world's database.
+pub async fn scalar<T>(w: &World, sql: &str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+{
+    sqlx::query_scalar(sql)
+        .fetch_one(&mut w.db.connect().await)
+        .await
+        .unwrap()
+}

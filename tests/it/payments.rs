@@ -4,77 +4,12 @@
 //! Tickets are sold through the API and made winners with SQL (the evaluation is another
 //! issue item).
 
-use chrono::Utc;
 use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::fixtures::{self, call, Login, World};
-
-const SECRETS: [(&str, &str); 2] = [
-    (
-        "JWT_ACCESS_SECRET",
-        "payments-test-access-secret-0123456789abcdef",
-    ),
-    (
-        "JWT_REFRESH_SECRET",
-        "payments-test-refresh-secret-0123456789abcdef",
-    ),
-];
-
-/// A world with one lotería of banca A (2 digits), its "Base" multiplier (90x) and an OPEN
-/// sorteo tomorrow. Banca A's minimum bet and global cap are off.
-struct Shop {
-    w: World,
-    loteria: Uuid,
-    sorteo: Uuid,
-}
-
-async fn shop() -> Shop {
-    let w = fixtures::world_with(&SECRETS).await;
-    let loteria = fixtures::loteria(
-        &w.app,
-        Some(w.a.banca_id),
-        "TICA",
-        json!({"digits": 2, "reventadoConfig": {"enabled": true}}),
-    )
-    .await;
-    fixtures::multiplier(&w.app, loteria, "Base", 90, "NUMERO").await;
-    let sorteo = fixtures::sorteo(
-        &w.app,
-        loteria,
-        Utc::now() + chrono::Duration::days(1),
-        "OPEN",
-    )
-    .await;
-    exec(
-        &w,
-        &format!(
-            "UPDATE bancas SET default_min_bet = 0, global_max_per_number = 0 WHERE id = '{}'",
-            w.a.banca_id
-        ),
-    )
-    .await;
-    Shop { w, loteria, sorteo }
-}
-
-async fn exec(w: &World, sql: &str) {
-    sqlx::raw_sql(sql)
-        .execute(&mut w.db.connect().await)
-        .await
-        .unwrap();
-}
-
-async fn scalar<T>(w: &World, sql: &str) -> T
-where
-    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
-{
-    sqlx::query_scalar(sql)
-        .fetch_one(&mut w.db.connect().await)
-        .await
-        .unwrap()
-}
+use crate::fixtures::{call, exec, scalar, shop, Login, Shop, World};
 
 /// Sells a ticket of 10 on "07" as `who`; returns its id.
 async fn sell(s: &Shop, who: &Login) -> Uuid {

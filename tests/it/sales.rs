@@ -12,77 +12,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::common;
-use crate::fixtures::{self, call, Login, World};
-
-const SECRETS: [(&str, &str); 2] = [
-    (
-        "JWT_ACCESS_SECRET",
-        "sales-test-access-secret-0123456789abcdef",
-    ),
-    (
-        "JWT_REFRESH_SECRET",
-        "sales-test-refresh-secret-0123456789abcdef",
-    ),
-];
-
-/// A world with one lotería of banca A (2 digits, reventado enabled), its "Base" multiplier
-/// (90x) and an OPEN sorteo tomorrow. Banca A's minimum bet and global cap are off.
-struct Shop {
-    w: World,
-    loteria: Uuid,
-    sorteo: Uuid,
-    base: Uuid,
-}
-
-async fn shop() -> Shop {
-    let w = fixtures::world_with(&SECRETS).await;
-    let loteria = fixtures::loteria(
-        &w.app,
-        Some(w.a.banca_id),
-        "TICA",
-        json!({"digits": 2, "reventadoConfig": {"enabled": true}}),
-    )
-    .await;
-    let base = fixtures::multiplier(&w.app, loteria, "Base", 90, "NUMERO").await;
-    let sorteo = fixtures::sorteo(
-        &w.app,
-        loteria,
-        Utc::now() + chrono::Duration::days(1),
-        "OPEN",
-    )
-    .await;
-    exec(
-        &w,
-        &format!(
-            "UPDATE bancas SET default_min_bet = 0, global_max_per_number = 0 WHERE id = '{}'",
-            w.a.banca_id
-        ),
-    )
-    .await;
-    Shop {
-        w,
-        loteria,
-        sorteo,
-        base,
-    }
-}
-
-async fn exec(w: &World, sql: &str) {
-    sqlx::query(sql)
-        .execute(&mut w.db.connect().await)
-        .await
-        .unwrap();
-}
-
-async fn scalar<T>(w: &World, sql: &str) -> T
-where
-    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
-{
-    sqlx::query_scalar(sql)
-        .fetch_one(&mut w.db.connect().await)
-        .await
-        .unwrap()
-}
+use crate::fixtures::{self, call, exec, scalar, shop, Login, Shop, World};
 
 fn body(s: &Shop, jugadas: Value) -> Value {
     json!({"loteriaId": s.loteria, "sorteoId": s.sorteo, "jugadas": jugadas})
@@ -824,7 +754,7 @@ async fn concurrent_sales_never_oversell_a_number() {
 #[tokio::test]
 async fn two_instances_on_one_database_never_oversell() {
     let s = shop().await;
-    let second = common::spawn_app(&s.w.db, &SECRETS).await;
+    let second = common::spawn_app(&s.w.db, &fixtures::SHOP_SECRETS).await;
     oversell_race(&s, &[&s.w.app, &second], 40).await;
 }
 
