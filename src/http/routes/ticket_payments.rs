@@ -17,6 +17,7 @@ use crate::http::envelope::ApiResponse;
 use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::{AppJson, AppPath, OptionalJson};
 use crate::http::routes::bancas::validation_error;
+use crate::http::routes::tickets::ticket_answer;
 use crate::services::payments::{self, normalize_method, PayOutcome, PayRequest};
 
 pub fn router() -> Router<AppState> {
@@ -173,16 +174,6 @@ fn pay_request(
         is_final: is_final.unwrap_or(false),
         idempotency_key: key,
     })
-}
-
-async fn ticket_answer(state: &AppState, id: Uuid) -> Result<Response, ApiError> {
-    let mut conn = state.pools.primary().acquire().await?;
-    let mut view =
-        crate::services::tickets::load_view(&mut conn, id, state.config.business_timezone)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-    view.enable_ticket_reprints = state.config.enable_ticket_reprints;
-    Ok(ApiResponse::ok(view).into_response())
 }
 
 /// `POST /tickets/:id/pay`: registers a payment; answers the ticket.

@@ -386,7 +386,8 @@ async fn create(
     Ok(res)
 }
 
-async fn ticket_answer(state: &AppState, id: Uuid) -> Result<Response, ApiError> {
+/// The ticket `id` as `GET /tickets/:id` shows it (the answer of every ticket write).
+pub(crate) async fn ticket_answer(state: &AppState, id: Uuid) -> Result<Response, ApiError> {
     let mut conn = state.pools.primary().acquire().await?;
     let mut view =
         crate::services::tickets::load_view(&mut conn, id, state.config.business_timezone)
