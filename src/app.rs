@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::Redis;
@@ -98,6 +98,8 @@ pub struct AppInner {
     pub tokens: crate::services::tokens::TokenKeys,
     /// Failed-login counters.
     pub throttle: crate::services::throttle::LoginThrottle,
+    /// Wakes the statement refresher after a change queued a rebuild (evaluate, revert).
+    pub statements_wake: Arc<Notify>,
 }
 
 impl Deref for AppState {
@@ -128,6 +130,7 @@ impl AppState {
             redis,
             readiness: Readiness::default(),
             shutdown: CancellationToken::new(),
+            statements_wake: Arc::new(Notify::new()),
         })))
     }
 }
@@ -243,6 +246,23 @@ pub async fn monitor(state: AppState) {
     }
 }
 
+/// Runs this instance's statement refresher once warm-up is done, until shutdown
+/// (see [`crate::services::statements`]).
+async fn refresh_statements(state: AppState) {
+    while !state.readiness.is_warmed() {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = state.shutdown.cancelled() => return,
+        }
+    }
+    crate::services::statements::run(
+        state.pools.primary().clone(),
+        state.statements_wake.clone(),
+        state.shutdown.clone(),
+    )
+    .await;
+}
+
 /// The server ran past `SHUTDOWN_TIMEOUT_MS` with requests still in flight.
 #[derive(Debug, thiserror::Error)]
 #[error("requests were still in flight after the drain time")]
@@ -266,6 +286,7 @@ pub async fn run_router(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DrainTimeout> {
+    tokio::spawn(refresh_statements(state.clone()));
     let (fired_tx, fired_rx) = tokio::sync::oneshot::channel::<()>();
     let readiness_state = state.clone();
     let server = axum::serve(

@@ -20,6 +20,7 @@ pub mod restrictions;
 pub mod sale;
 pub mod sessions;
 pub mod sorteos;
+pub mod statements;
 pub mod tickets;
 pub mod users;
 pub mod ventanas;

@@ -11,6 +11,11 @@
 //! - **revert** (EVALUATED → OPEN): never deletes payments. With live (non-reversed) payments it
 //!   is refused (`PRIZES_ALREADY_PAID`) unless an ADMIN forces it, which marks them reversed
 //!   (who, when, why). Then prizes are cleared and tickets are ACTIVE again.
+//!
+//! In the same transaction an evaluation writes the sorteo's per-number daily sales and a
+//! revert removes them; both queue a rebuild of the affected bancas' account statements, which
+//! the statement refresher ([`crate::services::statements`]) carries out after the commit —
+//! durably: the request is committed with the result or not at all.
 
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -173,6 +178,8 @@ pub async fn evaluate(
         extra_code.as_deref(),
     )
     .await?;
+    let number_rows = db::statements::rebuild_number_sales(&mut tx, id).await?;
+    db::statements::enqueue_sorteo(&mut tx, id, "SORTEO_EVALUATE").await?;
     activity::record(
         &mut tx,
         actor,
@@ -192,6 +199,7 @@ pub async fn evaluate(
             "winnersCount": done.winners,
             "winningJugadas": done.winning_jugadas,
             "totalPayout": done.total_payout,
+            "numberSalesRows": number_rows,
         }),
     )
     .await?;
@@ -231,6 +239,8 @@ pub async fn revert(
     }
     let done = db::evaluation::revert_tickets(&mut tx, id).await?;
     db::evaluation::set_reverted(&mut tx, id).await?;
+    db::statements::drop_number_sales(&mut tx, id).await?;
+    db::statements::enqueue_sorteo(&mut tx, id, "SORTEO_REVERT_EVALUATION").await?;
     activity::record(
         &mut tx,
         actor,

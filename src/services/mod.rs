@@ -12,6 +12,7 @@ pub mod payments;
 pub mod restrictions;
 pub mod sale;
 pub mod sorteos;
+pub mod statements;
 pub mod throttle;
 pub mod ticket_view;
 pub mod tickets;

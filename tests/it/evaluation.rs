@@ -3,8 +3,6 @@
 //! concurrency, refusals that change nothing, revert → evaluate = evaluate, and payments that
 //! are reversed (never deleted) by a forced revert.
 
-use std::time::{Duration, Instant};
-
 use chrono::Utc;
 use futures::future::join_all;
 use reqwest::{Method, StatusCode};
@@ -14,16 +12,16 @@ use uuid::Uuid;
 
 use crate::fixtures::{self, call, exec, scalar, shop, Login, Shop, World};
 
-fn numero(n: &str, amount: f64) -> Value {
+pub(crate) fn numero(n: &str, amount: f64) -> Value {
     json!({"type": "NUMERO", "number": n, "amount": amount})
 }
 
-fn reventado(n: &str, amount: f64) -> Value {
+pub(crate) fn reventado(n: &str, amount: f64) -> Value {
     json!({"type": "REVENTADO", "number": n, "reventadoNumber": n, "amount": amount})
 }
 
 /// Sells `jugadas` as `who`; returns the ticket id.
-async fn sell(s: &Shop, who: &Login, jugadas: Value) -> Uuid {
+pub(crate) async fn sell(s: &Shop, who: &Login, jugadas: Value) -> Uuid {
     let body = json!({"loteriaId": s.loteria, "sorteoId": s.sorteo, "jugadas": jugadas});
     let (st, v) = call(
         &s.w.app,
@@ -37,7 +35,12 @@ async fn sell(s: &Shop, who: &Login, jugadas: Value) -> Uuid {
     Uuid::parse_str(v["data"]["id"].as_str().unwrap()).unwrap()
 }
 
-async fn patch(s: &Shop, who: &Login, what: &str, body: Option<&Value>) -> (StatusCode, Value) {
+pub(crate) async fn patch(
+    s: &Shop,
+    who: &Login,
+    what: &str,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
     call(
         &s.w.app,
         Method::PATCH,
@@ -48,16 +51,16 @@ async fn patch(s: &Shop, who: &Login, what: &str, body: Option<&Value>) -> (Stat
     .await
 }
 
-async fn evaluate(s: &Shop, who: &Login, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn evaluate(s: &Shop, who: &Login, body: Value) -> (StatusCode, Value) {
     patch(s, who, "evaluate", Some(&body)).await
 }
 
-async fn revert(s: &Shop, who: &Login, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn revert(s: &Shop, who: &Login, body: Value) -> (StatusCode, Value) {
     patch(s, who, "revert-evaluation", Some(&body)).await
 }
 
 /// The REVENTADO multiplier "Roja" of the shop's lotería, worth 2.5x.
-async fn roja(s: &Shop) -> Uuid {
+pub(crate) async fn roja(s: &Shop) -> Uuid {
     let id = fixtures::multiplier(&s.w.app, s.loteria, "Roja", 2, "REVENTADO").await;
     exec(
         &s.w,
@@ -162,13 +165,13 @@ async fn ticket_state(s: &Shop, id: Uuid) -> (String, bool, Decimal, Decimal, De
     .unwrap()
 }
 
-fn dec(s: &str) -> Decimal {
+pub(crate) fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
 }
 
 /// Sells the standard set: a NUMERO + REVENTADO winner, a mixed winner, a loser and a
 /// cancelled ticket with the winning number. Returns (winner, winner2, loser, cancelled).
-async fn standard_sales(s: &Shop) -> (Uuid, Uuid, Uuid, Uuid) {
+pub(crate) async fn standard_sales(s: &Shop) -> (Uuid, Uuid, Uuid, Uuid) {
     let w = &s.w;
     let v0 = &w.a.vendedores[0];
     let v1 = &w.a.vendedores[1];
@@ -733,7 +736,7 @@ async fn revert_after_payment_is_refused_unless_an_admin_forces_it() {
 }
 
 #[tokio::test]
-async fn one_hundred_thousand_jugadas_evaluate_quickly() {
+async fn a_large_sorteo_evaluates_and_reverts_with_exact_totals() {
     let s = shop().await;
     let w = &s.w;
     let v0 = &w.a.vendedores[0];
@@ -771,12 +774,10 @@ async fn one_hundred_thousand_jugadas_evaluate_quickly() {
     let expected: Decimal = expected_prizes(&live_jugadas(&s).await, "07", Decimal::ZERO)
         .values()
         .sum();
-    let started = Instant::now();
+    // Speed is measured by `banca bench --scenarios e`; this checks the set-based statements
+    // on a sorteo of realistic size.
     let (st, v) = evaluate(&s, &w.admin, json!({"winningNumber": "07"})).await;
-    let took = started.elapsed();
     assert_eq!(st, StatusCode::OK, "{v}");
-    eprintln!("evaluated 100,000 jugadas in {took:?}");
-    assert!(took < Duration::from_secs(5), "took {took:?}");
     let total: Decimal = scalar(
         w,
         &format!(
@@ -786,10 +787,27 @@ async fn one_hundred_thousand_jugadas_evaluate_quickly() {
     )
     .await;
     assert_eq!(total, expected);
-    let started = Instant::now();
+    let numbers: i64 = scalar(
+        w,
+        &format!(
+            "SELECT count(*) FROM daily_number_sales WHERE sorteo_id = '{}'
+             HAVING sum(total_amount) = 1000000 AND sum(jugada_count) = 100000",
+            s.sorteo
+        ),
+    )
+    .await;
+    assert_eq!(numbers, 100, "one row per number, all sales counted");
     let (st, v) = revert(&s, &w.admin, json!({})).await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    eprintln!("reverted in {:?}", started.elapsed());
+    let total: Decimal = scalar(
+        w,
+        &format!(
+            "SELECT COALESCE(sum(total_payout), 0) FROM tickets WHERE sorteo_id = '{}'",
+            s.sorteo
+        ),
+    )
+    .await;
+    assert_eq!(total, Decimal::ZERO);
 }
 
 #[tokio::test]

@@ -25,6 +25,7 @@ mod replica;
 mod restrictions;
 mod sales;
 mod shutdown;
+mod statements;
 mod sorteos;
 mod ticket_reads;
 mod users;

@@ -751,6 +751,7 @@ async fn evaluate(
     auth.require(WRITERS)?;
     let input = body.validate().map_err(validation_error)?;
     let out = evaluation::evaluate(state.pools.primary(), &auth.0, id, input).await?;
+    state.statements_wake.notify_one();
     Ok(ApiResponse::ok(EvaluationDto {
         sorteo: SorteoDto::new(out.view, state.config.business_timezone),
         winners_count: out.winners_count,
@@ -783,6 +784,7 @@ async fn revert_evaluation(
         RevertInput { reason, force },
     )
     .await?;
+    state.statements_wake.notify_one();
     Ok(ApiResponse::ok(EvaluationDto {
         sorteo: SorteoDto::new(out.view, state.config.business_timezone),
         winners_count: out.winners_count,
