@@ -163,8 +163,9 @@ pub async fn pending(conn: &mut PgConnection) -> Result<(i64, Option<f64>), sqlx
 /// in one statement, and returns the rows written. The caller holds [`lock_banca`].
 ///
 /// Per entity (the banca, each ventana, each vendedor) and business day:
-/// - tickets of the day: not deleted, active, ACTIVE/EVALUATED/PAID/PAGADO, of a sorteo
-///   EVALUATED and not deleted, outside any whole-list exclusion of their ventana/vendedor;
+/// - tickets of the day: not deleted, active, ACTIVE/EVALUATED/PAID/PAGADO, of a sorteo with a
+///   result (EVALUATED, or CLOSED after its evaluation) and not deleted, outside any whole-list
+///   exclusion of their ventana/vendedor;
 ///   their live jugadas (active, not excluded, not deleted) give `total_sales` (Σ amount),
 ///   `listero_commission` (Σ listero amount) and `vendedor_commission` (Σ commission whose origin
 ///   is the user's policy); `total_payouts` = Σ ticket `total_payout`;
@@ -191,7 +192,8 @@ pub async fn rebuild_from(
              WHERE t.banca_id = $1 AND t.business_date >= $2
                AND t.deleted_at IS NULL AND t.is_active
                AND t.status IN ('ACTIVE', 'EVALUATED', 'PAID', 'PAGADO')
-               AND s.status = 'EVALUATED' AND s.deleted_at IS NULL
+               AND s.winning_number IS NOT NULL AND s.status IN ('EVALUATED', 'CLOSED')
+               AND s.deleted_at IS NULL
                AND NOT EXISTS (
                    SELECT 1 FROM sorteo_lista_exclusions x
                    WHERE x.sorteo_id = t.sorteo_id AND x.multiplier_id IS NULL

@@ -552,6 +552,10 @@ pub async fn delete(
         db::sorteos::soft_delete(&mut tx, id, &by, reason.as_deref()).await?;
         let tickets =
             db::sorteos::cascade_delete_tickets(&mut tx, id, &by, reason.as_deref()).await?;
+        if row.winning_number.is_some() {
+            // Its money leaves the statements of its day.
+            db::statements::enqueue_sorteo(&mut tx, id, "SORTEO_DELETE").await?;
+        }
         activity::record(
             &mut tx,
             actor,
@@ -603,6 +607,10 @@ pub async fn restore(
         };
         db::sorteos::undelete(&mut tx, id, to).await?;
         tickets_restored = db::sorteos::cascade_restore_tickets(&mut tx, id).await?;
+        if drawn {
+            // Its money comes back into the statements of its day.
+            db::statements::enqueue_sorteo(&mut tx, id, "SORTEO_RESTORE").await?;
+        }
         to
     } else {
         let to = transition(from, Action::Restore)?;

@@ -86,7 +86,10 @@ async fn footprint(s: &Shop) -> String {
                      FROM jugadas WHERE sorteo_id = '{id}') || '/' ||
                     (SELECT COALESCE(string_agg(row(id, is_reversed, reversed_at)::text, ','
                                ORDER BY id), '') FROM ticket_payments) || '/' ||
-                    (SELECT count(*) FROM activity_logs WHERE action::text LIKE 'SORTEO_%')::text",
+                    (SELECT count(*) FROM activity_logs WHERE action::text LIKE 'SORTEO_%')::text
+                    || '/' || (SELECT COALESCE(string_agg(row(n.*)::text, ',' ORDER BY number,
+                               type, vendedor_id), '')
+                               FROM daily_number_sales n WHERE sorteo_id = '{id}')",
             id = s.sorteo
         ),
     )

@@ -408,3 +408,71 @@ async fn the_servers_refresher_does_queued_rebuilds_and_concurrent_drains_agree(
     settle(&s).await;
     assert_eq!(money_snapshot(&s).await, once);
 }
+
+#[tokio::test]
+async fn closing_keeps_a_results_money_and_deleting_the_sorteo_takes_it_out_until_restored() {
+    let s = shop().await;
+    let w = &s.w;
+    let seller = &w.a.vendedores[0];
+    let day = sorteo_day(&s, s.sorteo).await;
+    sell_on(&s, s.sorteo, seller, json!([numero("05", 20.0)])).await;
+    let (st, v) = evaluate(&s, &w.admin, json!({"winningNumber": "05"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    settle(&s).await;
+    let money = Some(f(["20", "1800", "0", "0", "-1780", "0", "0", "-1780"], 1));
+    assert_eq!(figures(&s, "banca", w.a.banca_id, &day).await, money);
+
+    let base = format!("/api/v1/sorteos/{}", s.sorteo);
+    let (st, v) = call(
+        &w.app,
+        Method::PATCH,
+        &format!("{base}/close"),
+        Some(&w.admin.token),
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["status"], "CLOSED");
+    exec(
+        w,
+        &format!(
+            "INSERT INTO statement_refreshes (banca_id, from_date, reason)
+             VALUES ('{}', '{day}', 'test close')",
+            w.a.banca_id
+        ),
+    )
+    .await;
+    settle(&s).await;
+    assert_eq!(
+        figures(&s, "banca", w.a.banca_id, &day).await,
+        money,
+        "a closed sorteo keeps its result's money"
+    );
+
+    let (st, v) = call(
+        &w.app,
+        Method::DELETE,
+        &base,
+        Some(&w.admin.token),
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    settle(&s).await;
+    assert_eq!(
+        figures(&s, "banca", w.a.banca_id, &day).await,
+        Some(f(["0", "0", "0", "0", "0", "0", "0", "0"], 0))
+    );
+
+    let (st, v) = call(
+        &w.app,
+        Method::PATCH,
+        &format!("{base}/restore"),
+        Some(&w.admin.token),
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    settle(&s).await;
+    assert_eq!(figures(&s, "banca", w.a.banca_id, &day).await, money);
+}

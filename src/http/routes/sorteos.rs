@@ -549,6 +549,7 @@ async fn remove(
     auth.require(WRITERS)?;
     let reason = reason(body).map_err(validation_error)?;
     let v = sorteos::delete(state.pools.primary(), &auth.0, id, reason).await?;
+    state.statements_wake.notify_one();
     Ok(ApiResponse::ok(SorteoDto::new(
         v,
         state.config.business_timezone,
@@ -564,6 +565,7 @@ async fn restore(
     auth.require(WRITERS)?;
     let reason = reason(body).map_err(validation_error)?;
     let v = sorteos::restore(state.pools.primary(), &auth.0, id, reason).await?;
+    state.statements_wake.notify_one();
     Ok(ApiResponse::ok(SorteoDto::new(
         v,
         state.config.business_timezone,
