@@ -149,16 +149,6 @@ pub async fn record_failure(
     .map(|_| ())
 }
 
-/// Pending rebuilds: how many, and the age in seconds of the oldest (for health and metrics).
-pub async fn pending(conn: &mut PgConnection) -> Result<(i64, Option<f64>), sqlx::Error> {
-    query_as(
-        "SELECT count(*), EXTRACT(EPOCH FROM now() - min(requested_at))::float8
-         FROM statement_refreshes",
-    )
-    .fetch_one(conn)
-    .await
-}
-
 /// Rebuilds every account statement of banca `banca` dated `from` or later (domain-money §5.2),
 /// in one statement, and returns the rows written. The caller holds [`lock_banca`].
 ///
