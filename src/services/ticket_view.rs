@@ -293,6 +293,8 @@ pub struct ListJugada {
     pub multiplier_id: Option<Uuid>,
     pub is_winner: bool,
     pub payout: Option<Decimal>,
+    /// The app's name for `payout` (the payout screen reads it from the list).
+    pub win_amount: Option<Decimal>,
 }
 
 /// A sorteo's name with its 12-hour business-local time appended ("TICA 1:55 PM"), unless the

@@ -262,6 +262,7 @@ pub async fn list(
             multiplier_id: j.multiplier_id,
             is_winner: j.is_winner,
             payout: j.payout,
+            win_amount: j.payout,
         });
     }
     let items = rows

@@ -1017,3 +1017,136 @@ async fn payout_rows(w: &World, sorteo: Uuid) -> Vec<(Uuid, Decimal, Decimal)> {
     .await
     .unwrap()
 }
+
+/// The client's payout screen end to end: the real evaluation, then `GET
+/// /tickets?status=EVALUATED&hasWinner=true&scope=…`, the ticket detail with its payout fields,
+/// a partial and a final payment, and the paid ticket leaving the list.
+#[tokio::test]
+async fn the_payout_screen_reads_winners_payouts_and_payment_history() {
+    let s = shop().await;
+    let w = &s.w;
+    let (t1, t2, t3, _) = standard_sales(&s).await;
+    let roja = roja(&s).await;
+    let (st, v) = evaluate(
+        &s,
+        &w.admin,
+        json!({"winningNumber": "07", "extraMultiplierId": roja}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+
+    // (The sorteo is tomorrow's; a sorteo filter lifts the default "today" date filter.)
+    let list = format!(
+        "/api/v1/tickets?status=EVALUATED&hasWinner=true&scope=all&page=1&pageSize=20&sorteoId={}",
+        s.sorteo
+    );
+    let (st, v) = call(&w.app, Method::GET, &list, Some(&w.admin.token), None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let mut ids: Vec<String> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    let mut want = vec![t1.to_string(), t2.to_string()];
+    want.sort();
+    assert_eq!(ids, want, "only the winners, never the loser {t3}");
+    assert_eq!(v["meta"]["total"], 2);
+
+    // The seller sees its own winner with the fields the payout modal reads.
+    let seller = &w.a.vendedores[0];
+    let (st, v) = call(
+        &w.app,
+        Method::GET,
+        &format!(
+            "/api/v1/tickets?status=EVALUATED&hasWinner=true&scope=mine&sorteoId={}",
+            s.sorteo
+        ),
+        Some(&seller.token),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["data"].as_array().unwrap().len(), 1);
+    let t = &v["data"][0];
+    assert_eq!(t["id"], t1.to_string());
+    assert_eq!(t["isWinner"], true);
+    assert_eq!(t["totalPayout"], 9100.0);
+    assert_eq!(t["remainingAmount"], 9100.0);
+    assert_eq!(t["totalPaid"], 0.0);
+    let jugadas = t["jugadas"].as_array().unwrap();
+    let winning: Vec<(&str, f64, f64)> = jugadas
+        .iter()
+        .filter(|j| j["isWinner"] == true)
+        .map(|j| {
+            (
+                j["type"].as_str().unwrap(),
+                j["payout"].as_f64().unwrap(),
+                j["finalMultiplierX"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        winning,
+        vec![("NUMERO", 9000.0, 90.0), ("REVENTADO", 100.0, 2.5)]
+    );
+    let rev = jugadas.iter().find(|j| j["type"] == "REVENTADO").unwrap();
+    assert_eq!(rev["winAmount"], 100.0);
+
+    // A partial payment, then the rest: the detail follows, the list drops the paid ticket.
+    let pay = |amount: f64, fin: bool| {
+        let body = json!({"amountPaid": amount, "method": "cash",
+                          "idempotencyKey": Uuid::new_v4(), "isFinal": fin});
+        let path = format!("/api/v1/tickets/{t1}/pay");
+        async move {
+            call(
+                &w.app,
+                Method::POST,
+                &path,
+                Some(&seller.token),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let (st, v) = pay(100.0, false).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = call(
+        &w.app,
+        Method::GET,
+        &format!("/api/v1/tickets/{t1}"),
+        Some(&seller.token),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let d = &v["data"];
+    let rev = d["jugadas"].as_array().unwrap().iter();
+    let rev: Vec<_> = rev.filter(|j| j["type"] == "REVENTADO").collect();
+    assert_eq!(
+        rev[0]["multiplier"]["name"], "Roja",
+        "the detail names the extra multiplier"
+    );
+    assert_eq!(d["status"], "EVALUATED");
+    assert_eq!(d["totalPaid"], 100.0);
+    assert_eq!(d["remainingAmount"], 9000.0);
+    assert_eq!(d["paymentMethod"], "cash");
+    assert!(d["lastPaymentAt"].is_string());
+    let h = &d["paymentHistory"][0];
+    assert_eq!(h["amountPaid"], 100.0);
+    assert_eq!(h["isFinal"], false);
+    assert_eq!(h["isReversed"], false);
+    assert!(h["paidAt"].is_string() && h["paidByName"].is_string());
+    let (st, v) = pay(9000.0, true).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["status"], "PAID");
+    assert_eq!(v["data"]["remainingAmount"], 0.0);
+    let (st, v) = call(&w.app, Method::GET, &list, Some(&w.admin.token), None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["meta"]["total"], 1,
+        "the paid ticket left the EVALUATED list"
+    );
+    assert_eq!(v["data"][0]["id"], t2.to_string());
+}
