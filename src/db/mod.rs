@@ -8,6 +8,7 @@
 pub mod activity;
 pub mod bancas;
 pub mod bootstrap;
+pub mod evaluated_summary;
 pub mod evaluation;
 pub mod listas;
 pub mod loterias;

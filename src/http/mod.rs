@@ -41,6 +41,7 @@ pub fn api_routes() -> Router<AppState> {
         .merge(routes::activity::router())
         .merge(routes::loterias::router())
         .merge(routes::sorteos::router())
+        .merge(routes::evaluated_summary::router())
         .merge(routes::tickets::router())
         .merge(routes::ticket_payments::router())
         .merge(routes::multipliers::router())

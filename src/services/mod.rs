@@ -4,6 +4,7 @@ pub mod activity;
 pub mod admin;
 pub mod auth;
 pub mod bancas;
+pub mod evaluated_summary;
 pub mod evaluation;
 pub mod listas;
 pub mod loterias;

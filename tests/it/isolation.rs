@@ -537,6 +537,16 @@ fn list_cases(v: &Tenant) -> Vec<String> {
         "/api/v1/tickets/filter-options?date=week".into(),
         "/api/v1/tickets/numbers-summary?scope=all".into(),
         "/api/v1/tickets/numbers-summary/filter-options".into(),
+        "/api/v1/sorteos/evaluated-summary?date=week".into(),
+        {
+            let today = chrono::Utc::now().date_naive();
+            let from = today - chrono::Duration::days(2);
+            let to = today + chrono::Duration::days(3);
+            format!(
+                "/api/v1/sorteos/evaluated-summary?date=range&fromDate={from}&toDate={to}\
+                 &ignoreReset=true"
+            )
+        },
     ]
 }
 

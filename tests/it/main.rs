@@ -12,6 +12,7 @@ mod admin_cli;
 mod auth;
 mod bancas;
 mod config_cli;
+mod evaluated_summary;
 mod evaluation;
 mod http_contract;
 mod isolation;

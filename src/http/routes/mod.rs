@@ -4,6 +4,7 @@ pub mod activity;
 pub mod auth;
 pub mod bancas;
 pub mod diagnostics;
+pub mod evaluated_summary;
 pub mod health;
 pub mod listas;
 pub mod loterias;

@@ -102,7 +102,7 @@ fn date_token(v: &str) -> Result<DateToken, ApiError> {
 /// `skip` (a sorteo was named) and no explicit dates there is no date filter. `fromDate` and
 /// `toDate` are read with `date=range` or without `date`; next to another token they are
 /// ignored.
-fn business_dates(
+pub(crate) fn business_dates(
     token: Option<&str>,
     from: Option<&str>,
     to: Option<&str>,
