@@ -64,9 +64,9 @@ pub enum Command {
         after_help = "Example:\n  NODE_ENV=production banca check-config\n\nExits 1 with one line per problem when the configuration is invalid."
     )]
     CheckConfig,
-    /// Benchmark the sale path: own database, server in a child process, concurrent HTTP sales.
+    /// Benchmark the sale path and the evaluation: own database, server in a child process.
     #[command(
-        after_help = "Examples:\n  cargo run --release -- bench\n  banca bench --duration 5 --scenarios a16,b --json bench.json\n\nCreates banca_bench_<pid> on DATABASE_URL's server (default postgres://postgres@127.0.0.1:5432/postgres),\nstarts `banca serve` on a free loopback port, logs in 64 sellers and runs the scenarios:\n  a1, a16, a64  spread numbers on 1 sorteo at concurrency 1, 16, 64\n  b             200 buyers at once on one hot number with a limit (exactly limit/amount succeed)\n  c             spread numbers on 4 sorteos at concurrency 64\n  d             GET /tickets and GET /sorteos at concurrency 16\nthen pgbench (TPC-B, -c 16) for a yardstick, and checks in SQL that no limit was exceeded, the\nrunning totals match the jugadas and no idempotency key sold twice. Exits 1 when a check fails.\nSee docs/benchmarks.md."
+        after_help = "Examples:\n  cargo run --release -- bench\n  banca bench --duration 5 --scenarios a16,b --json bench.json\n  banca bench --scenarios e --eval-jugadas 100000\n\nCreates banca_bench_<pid> on DATABASE_URL's server (default postgres://postgres@127.0.0.1:5432/postgres),\nstarts `banca serve` on a free loopback port, logs in 64 sellers (when a sale scenario runs) and runs the scenarios:\n  a1, a16, a64  spread numbers on 1 sorteo at concurrency 1, 16, 64\n  b             200 buyers at once on one hot number with a limit (exactly limit/amount succeed)\n  c             spread numbers on 4 sorteos at concurrency 64\n  d             GET /tickets and GET /sorteos at concurrency 16\n  e             evaluate, revert and re-evaluate a sorteo of --eval-jugadas jugadas (default 100000)\nthen pgbench (TPC-B, -c 16) for a yardstick, and checks in SQL that no limit was exceeded, the\nrunning totals match the jugadas and no idempotency key sold twice. Exits 1 when a check fails.\nSee docs/benchmarks.md."
     )]
     Bench(crate::bench::BenchArgs),
 }

@@ -6,9 +6,12 @@
 //! percentiles and the failed requests by status and error code; it then checks in SQL that no
 //! limit was exceeded, that the running totals equal the jugadas, and that no idempotency key
 //! produced two tickets. It also runs `pgbench` on the same server for a yardstick, and reads
-//! the server's peak RSS. See docs/benchmarks.md.
+//! the server's peak RSS. Scenario e seeds a sorteo with many jugadas in SQL and times its
+//! evaluation, revert and re-evaluation over HTTP, then checks the payouts in SQL. See
+//! docs/benchmarks.md.
 
 mod database;
+mod eval;
 mod load;
 mod pgbench;
 mod report;
@@ -42,6 +45,8 @@ pub enum Scenario {
     C,
     /// Reads: GET /tickets and GET /sorteos, 16 sellers.
     D,
+    /// Evaluate/revert/re-evaluate a sorteo with --eval-jugadas jugadas (seeded in SQL), as ADMIN.
+    E,
 }
 
 /// Options of `banca bench`.
@@ -55,9 +60,12 @@ pub struct BenchArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "a1,a16,a64,b,c,d"
+        default_value = "a1,a16,a64,b,c,d,e"
     )]
     pub scenarios: Vec<Scenario>,
+    /// Jugadas scenario e seeds on its sorteo (5 per ticket) before evaluating it.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(5..=1_000_000))]
+    pub eval_jugadas: u32,
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -124,8 +132,9 @@ pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<()> {
         pool: None,
         server: None,
     };
+    let tz = config.business_timezone.name();
     let outcome = tokio::select! {
-        r = run_inner(&args, &mut res) => r,
+        r = run_inner(&args, &mut res, tz) => r,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
     };
     cleanup(&mut res, args.keep_db).await;
@@ -161,7 +170,11 @@ async fn cleanup(res: &mut Resources, keep_db: bool) {
     }
 }
 
-async fn run_inner(args: &BenchArgs, res: &mut Resources) -> anyhow::Result<report::Report> {
+async fn run_inner(
+    args: &BenchArgs,
+    res: &mut Resources,
+    tz: &str,
+) -> anyhow::Result<report::Report> {
     let run_started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339();
     let duration = Duration::from_secs(args.duration);
@@ -204,21 +217,30 @@ async fn run_inner(args: &BenchArgs, res: &mut Resources) -> anyhow::Result<repo
         ready_in.as_millis()
     ));
 
-    step(format!(
-        "logging in {} sellers, one at a time",
-        catalog.sellers.len()
-    ));
-    let login_started = Instant::now();
-    let auth = load::login_all(&client, &base, &catalog.sellers).await?;
+    // Scenario e logs in its ADMIN itself; the sellers are needed by the other scenarios only.
+    let auth = if args.scenarios.iter().any(|s| *s != Scenario::E) {
+        step(format!(
+            "logging in {} sellers, one at a time",
+            catalog.sellers.len()
+        ));
+        let login_started = Instant::now();
+        let auth = load::login_all(&client, &base, &catalog.sellers).await?;
+        (auth, Some(login_started.elapsed()))
+    } else {
+        (Vec::new(), None)
+    };
+    let (auth, login_took) = auth;
     let rss_after_start = res.server.as_ref().and_then(|s| s.peak_rss_bytes());
     eprintln!(
-        "  logged in in {} ms; server peak RSS so far {} MB",
-        login_started.elapsed().as_millis(),
+        "  {}server peak RSS so far {} MB",
+        login_took
+            .map(|d| format!("logged in in {} ms; ", d.as_millis()))
+            .unwrap_or_default(),
         rss_after_start.unwrap_or(0) / (1024 * 1024)
     );
     let driver = load::Driver::new(
-        client,
-        base,
+        client.clone(),
+        base.clone(),
         &args.sale_path,
         auth,
         catalog.clone(),
@@ -226,8 +248,36 @@ async fn run_inner(args: &BenchArgs, res: &mut Resources) -> anyhow::Result<repo
     );
 
     let mut scenarios = Vec::new();
+    let mut evaluations: Vec<eval::EvalResult> = Vec::new();
     for sc in &args.scenarios {
         let r = match sc {
+            Scenario::E => {
+                step(format!(
+                    "scenario e: evaluate, revert and re-evaluate a sorteo with {} jugadas",
+                    args.eval_jugadas
+                ));
+                let index = u32::try_from(evaluations.len()).unwrap_or(u32::MAX);
+                let e = eval::run(
+                    &pool,
+                    &client,
+                    &base,
+                    &catalog,
+                    tz,
+                    args.eval_jugadas,
+                    index,
+                )
+                .await?;
+                eprintln!(
+                    "  e: evaluate {:.0} ms, revert {:.0} ms, re-evaluate {:.0} ms ({} jugadas), {}",
+                    e.evaluate_ms,
+                    e.revert_ms,
+                    e.reevaluate_ms,
+                    e.jugadas,
+                    if e.pass { "PASS" } else { "FAIL" }
+                );
+                evaluations.push(e);
+                continue;
+            }
             Scenario::A1 | Scenario::A16 | Scenario::A64 => {
                 let (id, c) = match sc {
                     Scenario::A1 => ("a1", 1),
@@ -327,7 +377,8 @@ async fn run_inner(args: &BenchArgs, res: &mut Resources) -> anyhow::Result<repo
     }
 
     step("verifying in SQL");
-    let verification = verify::verify(&pool, catalog.sorteo_b, seed::HOT_NUMBER).await?;
+    let seeded: Vec<uuid::Uuid> = evaluations.iter().map(|e| e.sorteo_id).collect();
+    let verification = verify::verify(&pool, catalog.sorteo_b, seed::HOT_NUMBER, &seeded).await?;
 
     // Correctness verdicts.
     let mut failures = Vec::new();
@@ -369,6 +420,9 @@ async fn run_inner(args: &BenchArgs, res: &mut Resources) -> anyhow::Result<repo
         failures.push(format!(
             "{mismatched} replays did not answer the original ticket"
         ));
+    }
+    for e in &evaluations {
+        failures.extend(e.failures.iter().cloned());
     }
     let mut hot = None;
     for r in scenarios.iter_mut().filter(|r| r.id == "b") {
@@ -426,6 +480,7 @@ async fn run_inner(args: &BenchArgs, res: &mut Resources) -> anyhow::Result<repo
         duration_per_scenario_s: args.duration,
         scenarios,
         hot,
+        evaluations,
         pgbench,
         pgbench_note,
         sale_to_pgbench_ratio: ratio,

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::eval::EvalResult;
 use super::pgbench::PgbenchResult;
 use super::stats::ScenarioResult;
 use super::verify::Verification;
@@ -88,6 +89,8 @@ pub struct Report {
     pub duration_per_scenario_s: u64,
     pub scenarios: Vec<ScenarioResult>,
     pub hot: Option<HotCheck>,
+    /// Scenario e, once per time it was listed.
+    pub evaluations: Vec<EvalResult>,
     pub pgbench: Option<PgbenchResult>,
     pub pgbench_note: Option<String>,
     /// Sale tickets/s of `ratio_basis` divided by pgbench TPS.
@@ -134,11 +137,13 @@ impl Report {
     pub fn render(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "{}", self.machine.line());
-        let _ = writeln!(
-            s,
-            "{:<22} {:>5} {:>10} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7}",
-            "scenario", "conc", "tickets/s", "p50ms", "p95ms", "p99ms", "maxms", "ok", "errors"
-        );
+        if !self.scenarios.is_empty() {
+            let _ = writeln!(
+                s,
+                "{:<22} {:>5} {:>10} {:>7} {:>7} {:>7} {:>7} {:>8} {:>7}",
+                "scenario", "conc", "tickets/s", "p50ms", "p95ms", "p99ms", "maxms", "ok", "errors"
+            );
+        }
         for r in &self.scenarios {
             let label = if r.unit == "requests" {
                 format!("{} (req/s)", r.label)
@@ -191,6 +196,29 @@ impl Report {
                 if h.pass { "PASS" } else { "FAIL" }
             );
         }
+        for e in &self.evaluations {
+            let _ = writeln!(
+                s,
+                "e: {} jugadas / {} tickets ({} REVENTADO) on {}, winning \"{}\" + REVENTADO {}x: \
+                 evaluate {} ms ({:.0} jugadas/s), revert {} ms, re-evaluate {} ms; \
+                 {} winning tickets, {} winning jugadas, payout {}; \
+                 Σ tickets = Σ jugadas = recomputed: {}",
+                e.jugadas,
+                e.tickets,
+                e.reventado_jugadas,
+                e.sorteo_name,
+                e.winning_number,
+                e.extra_multiplier_x,
+                ms(e.evaluate_ms),
+                e.jugadas_per_second(),
+                ms(e.revert_ms),
+                ms(e.reevaluate_ms),
+                e.again.winning_tickets,
+                e.again.winning_jugadas,
+                e.again.payout_tickets,
+                if e.pass { "PASS" } else { "FAIL" }
+            );
+        }
         let mut line = match &self.pgbench {
             Some(p) => format!("pgbench TPC-B c{}: {:.0} tps", p.clients, p.tps),
             None => format!(
@@ -222,7 +250,7 @@ impl Report {
         let v = &self.verification;
         let _ = writeln!(
             s,
-            "verify: limits {} ({} totals checked{}), counters {} ({} rows, {} totals without a row), idempotency {} ({} keyed tickets), tickets {} ({} stored, {} acknowledged{})",
+            "verify: limits {} ({} totals checked{}), counters {} ({} rows, {} totals without a row), idempotency {} ({} keyed tickets), tickets {} ({} stored, {} acknowledged{}{})",
             ok_word(v.limits_ok()),
             v.limit_groups,
             if v.limit_rules_skipped > 0 {
@@ -240,6 +268,11 @@ impl Report {
             self.tickets_acknowledged,
             if self.sale_transport_errors > 0 {
                 format!(", {} unanswered", self.sale_transport_errors)
+            } else {
+                String::new()
+            },
+            if v.tickets_seeded > 0 {
+                format!("; {} more seeded by e", v.tickets_seeded)
             } else {
                 String::new()
             }
@@ -274,6 +307,16 @@ impl Report {
         }
         if let Some(h) = &self.hot {
             parts.push(format!("b {}", if h.pass { "PASS" } else { "FAIL" }));
+        }
+        for e in &self.evaluations {
+            parts.push(format!(
+                "e {} jugadas: evaluate {} ms, revert {} ms, re-evaluate {} ms {}",
+                e.jugadas,
+                ms(e.evaluate_ms),
+                ms(e.revert_ms),
+                ms(e.reevaluate_ms),
+                if e.pass { "PASS" } else { "FAIL" }
+            ));
         }
         let v = &self.verification;
         parts.push(format!(
