@@ -169,7 +169,9 @@ pub async fn record_failure(
 /// - `is_settled = tickets > 0 ∧ |remaining| < 0.01 ∧ (paid > 0 ∨ collected > 0)`.
 ///
 /// Days with activity get a row; existing rows without activity any more are kept with zero
-/// figures and the carried balance.
+/// figures and the carried balance. A row closed by settlement (`settled_at` set) is never
+/// rewritten (decision 11; corrections to a closed day are booked as adjustments on an open day,
+/// which comes with the accounts issue); later days carry on from its stored balance.
 pub async fn rebuild_from(
     conn: &mut PgConnection,
     banca: Uuid,
@@ -280,7 +282,8 @@ pub async fn rebuild_from(
              ticket_count = EXCLUDED.ticket_count,
              is_settled = EXCLUDED.is_settled,
              can_edit = EXCLUDED.can_edit,
-             updated_at = now()",
+             updated_at = now()
+         WHERE st.settled_at IS NULL",
     )
     .bind(banca)
     .bind(from)

@@ -476,3 +476,46 @@ async fn closing_keeps_a_results_money_and_deleting_the_sorteo_takes_it_out_unti
     settle(&s).await;
     assert_eq!(figures(&s, "banca", w.a.banca_id, &day).await, money);
 }
+
+#[tokio::test]
+async fn a_settled_statement_is_never_rewritten_by_a_rebuild() {
+    let s = shop().await;
+    let w = &s.w;
+    let seller = &w.a.vendedores[0];
+    let day = sorteo_day(&s, s.sorteo).await;
+    sell_on(&s, s.sorteo, seller, json!([numero("05", 20.0)])).await;
+    let (st, v) = evaluate(&s, &w.admin, json!({"winningNumber": "05"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    settle(&s).await;
+    // Settlement (the accounts issue's job) closes the vendedor's day.
+    exec(
+        w,
+        &format!(
+            "UPDATE account_statements SET settled_at = now(), is_settled = true, can_edit = false
+             WHERE dimension = 'vendedor' AND entity_id = '{}'",
+            seller.user_id
+        ),
+    )
+    .await;
+    let closed: String = scalar(
+        w,
+        "SELECT string_agg(row(s.*)::text, ',') FROM account_statements s
+         WHERE dimension = 'vendedor'",
+    )
+    .await;
+    let (st, v) = revert(&s, &w.admin, json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    settle(&s).await;
+    let after: String = scalar(
+        w,
+        "SELECT string_agg(row(s.*)::text, ',') FROM account_statements s
+         WHERE dimension = 'vendedor'",
+    )
+    .await;
+    assert_eq!(after, closed, "the settled row did not change");
+    // The open rows of the same day did follow the revert.
+    assert_eq!(
+        figures(&s, "banca", w.a.banca_id, &day).await,
+        Some(f(["0", "0", "0", "0", "0", "0", "0", "0"], 0))
+    );
+}
