@@ -100,6 +100,10 @@ pub struct AppInner {
     pub throttle: crate::services::throttle::LoginThrottle,
     /// Wakes the statement refresher after a change queued a rebuild (evaluate, revert).
     pub statements_wake: Arc<Notify>,
+    /// This process's name in job run rows.
+    pub instance: Arc<str>,
+    /// Cancelled when shutdown begins (before the drain): the job engine stops claiming.
+    pub draining: CancellationToken,
 }
 
 impl Deref for AppState {
@@ -131,6 +135,8 @@ impl AppState {
             readiness: Readiness::default(),
             shutdown: CancellationToken::new(),
             statements_wake: Arc::new(Notify::new()),
+            instance: crate::jobs::engine::instance_id().into(),
+            draining: CancellationToken::new(),
         })))
     }
 }
@@ -263,6 +269,24 @@ async fn refresh_statements(state: AppState) {
     .await;
 }
 
+/// Runs this instance's job engine once warm-up is done, until shutdown begins; running jobs
+/// get the drain time to finish (see [`crate::jobs::engine`]).
+pub async fn run_jobs(state: AppState) {
+    while !state.readiness.is_warmed() {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = state.draining.cancelled() => return,
+        }
+    }
+    crate::jobs::engine::Runner::from_state(&state)
+        .run_loop(
+            state.config.jobs_tick,
+            state.draining.clone(),
+            state.config.shutdown_timeout,
+        )
+        .await;
+}
+
 /// The server ran past `SHUTDOWN_TIMEOUT_MS` with requests still in flight.
 #[derive(Debug, thiserror::Error)]
 #[error("requests were still in flight after the drain time")]
@@ -287,6 +311,10 @@ pub async fn run_router(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DrainTimeout> {
     tokio::spawn(refresh_statements(state.clone()));
+    let jobs = state
+        .config
+        .jobs_enabled
+        .then(|| tokio::spawn(run_jobs(state.clone())));
     let (fired_tx, fired_rx) = tokio::sync::oneshot::channel::<()>();
     let readiness_state = state.clone();
     let server = axum::serve(
@@ -296,6 +324,7 @@ pub async fn run_router(
     .with_graceful_shutdown(async move {
         shutdown.await;
         readiness_state.readiness.begin_shutdown();
+        readiness_state.draining.cancel();
         tracing::info!("shutdown requested: no new connections; draining in-flight requests");
         let _ = fired_tx.send(());
     });
@@ -319,6 +348,13 @@ pub async fn run_router(
             }
         }
     };
+    // The job engine stopped claiming when the drain began; wait for it to finish or release
+    // its running jobs before the pools close.
+    state.draining.cancel();
+    if let Some(jobs) = jobs {
+        let _ = tokio::time::timeout(state.config.shutdown_timeout + Duration::from_secs(2), jobs)
+            .await;
+    }
     state.shutdown.cancel();
     result
 }
@@ -349,6 +385,50 @@ pub async fn shutdown_signal() {
         _ = ctrl_c => tracing::info!(signal = "SIGINT", "signal received"),
         _ = term => tracing::info!(signal = "SIGTERM", "signal received"),
     }
+}
+
+/// `banca worker`: find the database, warm up, then run scheduled jobs (and the statement
+/// refresher) without serving HTTP, until a signal; running jobs get the drain time.
+pub async fn work(config: Config) -> anyhow::Result<()> {
+    let resolved = bootstrap::resolve_database(&config).await?;
+    let mut cluster: Option<LocalCluster> = resolved.cluster;
+    let state = AppState::build(config, &resolved.url)?;
+    println!("Banca job worker {} starting", state.instance);
+    let warmed = tokio::select! {
+        r = warm_up(&state) => Some(r),
+        _ = shutdown_signal() => None,
+    };
+    let result = match warmed {
+        None => Ok(()),
+        Some(Err(e)) => Err(anyhow::anyhow!("start-up failed: {e}")),
+        Some(Ok(())) => {
+            let refresher = tokio::spawn(refresh_statements(state.clone()));
+            let engine = tokio::spawn(run_jobs(state.clone()));
+            shutdown_signal().await;
+            state.readiness.begin_shutdown();
+            state.draining.cancel();
+            let _ = tokio::time::timeout(
+                state.config.shutdown_timeout + Duration::from_secs(2),
+                engine,
+            )
+            .await;
+            state.shutdown.cancel();
+            let _ = refresher.await;
+            Ok(())
+        }
+    };
+    state.shutdown.cancel();
+    if tokio::time::timeout(POOL_CLOSE_TIMEOUT, state.pools.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database connections still busy at exit; closing them anyway");
+    }
+    if let Some(c) = cluster.as_mut() {
+        c.stop();
+    }
+    tracing::info!("worker stopped");
+    result
 }
 
 /// `banca serve`: find the database, listen, warm up in the background, serve until a signal,

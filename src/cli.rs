@@ -33,7 +33,18 @@ pub enum Command {
         /// Port to listen on (overrides PORT).
         #[arg(long)]
         port: Option<u16>,
+        /// Never run scheduled jobs on this instance (same as JOBS_ENABLED=false).
+        #[arg(long)]
+        no_jobs: bool,
     },
+    /// Run scheduled jobs without serving HTTP (a dedicated job worker).
+    #[command(
+        after_help = "Example:\n  DATABASE_URL=postgres://banca:secret@db:5432/banca banca worker\n\nRuns every due job exactly once together with any other instance (serve or worker);\nstops cleanly on SIGTERM/SIGINT, letting running jobs finish within SHUTDOWN_TIMEOUT_MS."
+    )]
+    Worker,
+    /// List the scheduled jobs or run one now.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Apply pending database migrations on DIRECT_URL (or DATABASE_URL) and exit.
     #[command(
         after_help = "Example:\n  DIRECT_URL=postgres://banca:secret@db:5432/banca banca migrate\n\nSafe to run from several machines at once: runs are serialized by an advisory lock."
@@ -69,6 +80,55 @@ pub enum Command {
         after_help = "Examples:\n  cargo run --release -- bench\n  banca bench --duration 5 --scenarios a16,b --json bench.json\n  banca bench --scenarios e --eval-jugadas 100000\n\nCreates banca_bench_<pid> on DATABASE_URL's server (default postgres://postgres@127.0.0.1:5432/postgres),\nstarts `banca serve` on a free loopback port, logs in 64 sellers (when a sale scenario runs) and runs the scenarios:\n  a1, a16, a64  spread numbers on 1 sorteo at concurrency 1, 16, 64\n  b             200 buyers at once on one hot number with a limit (exactly limit/amount succeed)\n  c             spread numbers on 4 sorteos at concurrency 64\n  d             GET /tickets and GET /sorteos at concurrency 16\n  e             evaluate, revert and re-evaluate a sorteo of --eval-jugadas jugadas (default 100000)\nthen pgbench (TPC-B, -c 16) for a yardstick, and checks in SQL that no limit was exceeded, the\nrunning totals match the jugadas and no idempotency key sold twice. Exits 1 when a check fails.\nSee docs/benchmarks.md."
     )]
     Bench(crate::bench::BenchArgs),
+}
+
+/// `banca jobs …`.
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Show every job: its schedule (UTC), last run and next due time.
+    #[command(after_help = "Example:\n  banca jobs list")]
+    List,
+    /// Run one job now, through the same claim as scheduled runs (refused while it runs).
+    #[command(
+        after_help = "Examples:\n  banca jobs run activity_log_cleanup\n  banca jobs run sorteos_auto_create --param daysAhead=3\n\nExits 1 when the job fails, 2 when a run of it is already in progress."
+    )]
+    Run {
+        /// The job's name (see `banca jobs list`).
+        name: String,
+        /// A parameter as key=value (numbers and booleans are passed as such); repeatable.
+        #[arg(long = "param", value_name = "KEY=VALUE")]
+        params: Vec<String>,
+    },
+}
+
+/// `--param key=value` pairs as a JSON object.
+fn job_params(pairs: &[String]) -> anyhow::Result<serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    for p in pairs {
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--param {p:?}: expected KEY=VALUE"))?;
+        let value = serde_json::from_str::<serde_json::Value>(v)
+            .ok()
+            .filter(|v| v.is_number() || v.is_boolean())
+            .unwrap_or_else(|| serde_json::Value::String(v.to_string()));
+        map.insert(k.to_string(), value);
+    }
+    Ok(serde_json::Value::Object(map))
+}
+
+/// A job runner for a one-shot command on `pools`.
+fn command_runner(config: &Config, pools: &Pools) -> crate::jobs::engine::Runner {
+    crate::jobs::engine::Runner::new(
+        pools.primary().clone(),
+        crate::jobs::registry::all(),
+        crate::jobs::JobSettings {
+            business_tz: config.business_timezone,
+            activity_log_retention_days: config.activity_log_retention_days,
+        },
+        crate::jobs::engine::instance_id(),
+        config.jobs_lease,
+    )
 }
 
 /// A database chosen for a one-shot command, with the private cluster to stop afterwards.
@@ -130,11 +190,78 @@ fn random_password() -> String {
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { port } => {
+        Command::Serve { port, no_jobs } => {
             if let Some(p) = port {
                 config.port = p;
             }
+            if no_jobs {
+                config.jobs_enabled = false;
+            }
             crate::app::serve(config).await
+        }
+        Command::Worker => crate::app::work(config).await,
+        Command::Jobs(JobsCommand::List) => {
+            let db = CommandDb::open(&config).await?;
+            let result = async {
+                if config.auto_migrate {
+                    migrate::run(db.pools.direct()).await?;
+                }
+                let runner = command_runner(&config, &db.pools);
+                let lines = crate::jobs::registry::describe(&runner, chrono::Utc::now()).await?;
+                let mut out = std::io::stdout().lock();
+                for l in &lines {
+                    writeln!(out, "{l}")?;
+                }
+                writeln!(out, "{} jobs", runner.jobs().len())?;
+                anyhow::Ok(())
+            }
+            .await;
+            db.close().await;
+            result
+        }
+        Command::Jobs(JobsCommand::Run { name, params }) => {
+            let params = job_params(&params)?;
+            let started = Instant::now();
+            let db = CommandDb::open(&config).await?;
+            let result = async {
+                if config.auto_migrate {
+                    migrate::run(db.pools.direct()).await?;
+                }
+                let runner = command_runner(&config, &db.pools);
+                eprintln!("running {name}…");
+                anyhow::Ok(
+                    runner
+                        .run_now(&name, crate::jobs::Trigger::Cli, None, params)
+                        .await,
+                )
+            }
+            .await;
+            db.close().await;
+            use crate::jobs::engine::RunError;
+            match result? {
+                Ok(r) => {
+                    println!("{}", r.outcome);
+                    println!(
+                        "{name}: succeeded (run {}, {} ms)",
+                        r.run_id,
+                        started.elapsed().as_millis()
+                    );
+                    Ok(())
+                }
+                Err(RunError::AlreadyRunning) => {
+                    eprintln!("{name}: a run of it is already in progress; nothing done");
+                    std::process::exit(2);
+                }
+                Err(RunError::UnknownJob) => {
+                    let names: Vec<&str> = crate::jobs::registry::all()
+                        .iter()
+                        .map(|j| j.name)
+                        .collect();
+                    anyhow::bail!("unknown job {name:?}; jobs: {}", names.join(", "))
+                }
+                Err(RunError::Failed(e)) => anyhow::bail!("{name} failed: {e}"),
+                Err(RunError::Database(e)) => Err(e.into()),
+            }
         }
         Command::Migrate => {
             let started = Instant::now();

@@ -207,6 +207,15 @@ pub struct Config {
     pub idempotency_ttl: Duration,
     /// Receipts mark originals and reprints (`ENABLE_TICKET_REPRINTS`).
     pub enable_ticket_reprints: bool,
+    /// Whether `banca serve` runs scheduled jobs (`JOBS_ENABLED`; `serve --no-jobs` turns it off).
+    pub jobs_enabled: bool,
+    /// How long a job run's claim lasts without renewal before another instance takes it over
+    /// (`JOBS_LEASE_SECONDS`).
+    pub jobs_lease: Duration,
+    /// How often an instance looks for due jobs (`JOBS_TICK_MS`).
+    pub jobs_tick: Duration,
+    /// Days of activity log kept by the cleanup job (`ACTIVITY_LOG_RETENTION_DAYS`).
+    pub activity_log_retention_days: u32,
 }
 
 /// The configuration could not be built; one line per problem.
@@ -649,6 +658,11 @@ impl Config {
         let idempotency_ttl =
             Duration::from_secs(r.parse_num("IDEMPOTENCY_TTL_SECONDS", 86_400u64, 60, 30 * 86_400));
         let enable_ticket_reprints = r.boolean("ENABLE_TICKET_REPRINTS", false);
+        let jobs_enabled = r.boolean("JOBS_ENABLED", true);
+        let jobs_lease = Duration::from_secs(r.parse_num("JOBS_LEASE_SECONDS", 60u64, 2, 3600));
+        let jobs_tick = r.millis("JOBS_TICK_MS", 1000, 100, 60_000);
+        let activity_log_retention_days =
+            r.parse_num("ACTIVITY_LOG_RETENTION_DAYS", 45u32, 1, 3650);
 
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -695,6 +709,10 @@ impl Config {
             login_window,
             idempotency_ttl,
             enable_ticket_reprints,
+            jobs_enabled,
+            jobs_lease,
+            jobs_tick,
+            activity_log_retention_days,
         })
     }
 
@@ -874,6 +892,19 @@ impl Config {
             (
                 "ENABLE_TICKET_REPRINTS".into(),
                 self.enable_ticket_reprints.to_string(),
+            ),
+            ("JOBS_ENABLED".into(), self.jobs_enabled.to_string()),
+            (
+                "JOBS_LEASE_SECONDS".into(),
+                self.jobs_lease.as_secs().to_string(),
+            ),
+            (
+                "JOBS_TICK_MS".into(),
+                self.jobs_tick.as_millis().to_string(),
+            ),
+            (
+                "ACTIVITY_LOG_RETENTION_DAYS".into(),
+                self.activity_log_retention_days.to_string(),
             ),
         ]
     }

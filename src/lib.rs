@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod jobs;
 pub mod print;
 pub mod services;
 pub mod telemetry;

@@ -52,6 +52,7 @@ impl ServerProcess {
             .env_remove("APP_ENV")
             .env("LOG_LEVEL", "warn")
             .env("AUTO_MIGRATE", "false")
+            .env("JOBS_ENABLED", "false")
             .env("DISABLE_AUTH", "false")
             .env("JWT_ACCESS_SECRET", random_secret())
             .env("JWT_REFRESH_SECRET", random_secret())

@@ -87,9 +87,14 @@ impl Drop for TestDb {
     }
 }
 
-/// A configuration for an in-process app: development defaults plus `vars`.
+/// A configuration for an in-process app: development defaults plus `vars`. Scheduled jobs are
+/// off unless `vars` turn them on (`JOBS_ENABLED=true`), so they never act behind a test's back.
 pub fn config(db: &TestDb, vars: &[(&str, &str)]) -> Config {
-    let mut all: Vec<(&str, &str)> = vec![("NODE_ENV", "test"), ("DATABASE_URL", &db.url)];
+    let mut all: Vec<(&str, &str)> = vec![
+        ("NODE_ENV", "test"),
+        ("DATABASE_URL", &db.url),
+        ("JOBS_ENABLED", "false"),
+    ];
     all.extend_from_slice(vars);
     Config::for_tests(&all)
 }

@@ -17,6 +17,8 @@ mod evaluated_summary;
 mod evaluation;
 mod http_contract;
 mod isolation;
+mod jobs_maintenance;
+mod jobs_engine;
 mod listas;
 mod local_default;
 mod loterias;

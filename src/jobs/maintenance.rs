@@ -1,0 +1,1 @@
+//! Housekeeping jobs: activity-log cleanup, idempotency-key expiry, auto-date restriction roll-over.
