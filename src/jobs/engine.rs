@@ -97,8 +97,7 @@ pub fn latest_due(cron: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>
     use chrono::SubsecRound;
     let c = croner::Cron::from_str(cron).map_err(|e| e.to_string())?;
     // Due times are whole seconds (croner keeps the fraction of an inclusive match).
-    Ok(c
-        .find_previous_occurrence(&now.trunc_subsecs(0), true)
+    Ok(c.find_previous_occurrence(&now.trunc_subsecs(0), true)
         .ok()
         .map(|d| d.trunc_subsecs(0)))
 }

@@ -2,9 +2,33 @@
 
 use super::JobDef;
 
-/// The registered jobs.
+/// The registered jobs: the sorteo jobs (schedules and flags from `sorteos_auto_config`) and
+/// the housekeeping ones (fixed schedules). Settlement and monthly closing join with the
+/// accounts work.
 pub fn all() -> Vec<JobDef> {
-    Vec::new()
+    use super::sorteos_auto as s;
+    let mut jobs = vec![
+        JobDef {
+            name: "sorteos_auto_create",
+            description: "create the coming days' sorteos from the loterías' draw schedules",
+            schedule: s::create_schedule,
+            body: s::auto_create,
+        },
+        JobDef {
+            name: "sorteos_auto_open",
+            description: "open today's SCHEDULED sorteos",
+            schedule: s::open_schedule,
+            body: s::auto_open,
+        },
+        JobDef {
+            name: "sorteos_auto_close",
+            description: "close past sorteos that sold nothing",
+            schedule: s::close_schedule,
+            body: s::auto_close,
+        },
+    ];
+    jobs.extend(super::maintenance::defs());
+    jobs
 }
 
 /// One line per job for `banca jobs list`: name, schedule (UTC) or `off`, last run, next due.

@@ -64,7 +64,33 @@ fn targeted_cases(v: &Tenant, v_session: &Login) -> Vec<Case> {
             format!("/api/v1/auth/sessions/{}", v_session.session_id),
             None,
         ),
+        // ADMIN-only global settings: every attacker (no ADMIN among them) gets 403.
+        case(M::GET, "/api/v1/sorteos/auto-config".into(), None),
+        case(
+            M::PATCH,
+            "/api/v1/sorteos/auto-config".into(),
+            Some(json!({ "autoOpenEnabled": true, "openCronSchedule": "0 8 * * *" })),
+        ),
     ];
+    // Jobs (ADMIN only): the settlement configuration and the auto-date job's health and run.
+    cases.extend([
+        case(
+            M::GET,
+            "/api/v1/account-statements/auto-config".into(),
+            None,
+        ),
+        case(
+            M::PATCH,
+            "/api/v1/account-statements/auto-config".into(),
+            Some(json!({ "enabled": true, "cronSchedule": "0 4 * * *" })),
+        ),
+        case(M::GET, "/api/v1/restrictions/cron-health".into(), None),
+        case(
+            M::POST,
+            "/api/v1/restrictions/cron-health/execute".into(),
+            None,
+        ),
+    ]);
     for ventana in v.ventanas {
         cases.extend([
             case(M::GET, format!("/api/v1/ventanas/{ventana}"), None),
@@ -526,6 +552,7 @@ fn list_cases(v: &Tenant) -> Vec<String> {
         "/api/v1/restrictions?pageSize=100".into(),
         "/api/v1/restrictions/grouped".into(),
         "/api/v1/restrictions/me".into(),
+        "/api/v1/account-statements/auto-status".into(),
         "/api/v1/listas-excluidas".into(),
         "/api/v1/tickets?pageSize=100&date=week".into(),
         format!(
@@ -538,6 +565,7 @@ fn list_cases(v: &Tenant) -> Vec<String> {
         "/api/v1/tickets/numbers-summary?scope=all".into(),
         "/api/v1/tickets/numbers-summary/filter-options".into(),
         "/api/v1/sorteos/evaluated-summary?date=week".into(),
+        "/api/v1/sorteos/auto-status".into(),
         {
             let today = chrono::Utc::now().date_naive();
             let from = today - chrono::Duration::days(2);
@@ -615,6 +643,9 @@ async fn snapshot(w: &World) -> String {
         "sale_counters",
         "idempotency_keys",
         "ticket_payments",
+        "sorteos_auto_config",
+        "account_statement_settlement_config",
+        "job_runs",
     ] {
         let digest: Option<String> = sqlx::query_scalar(&format!(
             "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t"

@@ -1,5 +1,6 @@
 //! One router per feature, merged in `http::api_routes`.
 
+pub mod account_statements;
 pub mod activity;
 pub mod auth;
 pub mod bancas;
@@ -12,6 +13,7 @@ pub mod multiplier_overrides;
 pub mod multipliers;
 pub mod restrictions;
 pub mod sorteos;
+pub mod sorteos_auto;
 pub mod ticket_payments;
 pub mod ticket_reads;
 pub mod tickets;

@@ -880,8 +880,9 @@ impl From<CounterCheck> for CounterCheckDto {
     }
 }
 
-/// `GET /restrictions/cron-health`: Banca has no auto-date job (the number is resolved at
-/// sale time from the business date), so the report states the rule-side facts, and compares
+/// `GET /restrictions/cron-health`: auto-date numbers are resolved from the business date by
+/// every reader; the `restrictions_auto_date` job only records the day's number (its runs are
+/// the `jobs` section). The report states the rule-side facts, and compares
 /// the per-number counters of the sorteos still selling (SCHEDULED, OPEN) with their live
 /// jugadas. `healthy` is false when a counter disagrees (`POST /restrictions/rehydrate/:id`
 /// rebuilds a sorteo's counters).
@@ -928,25 +929,88 @@ async fn health_dto(state: &AppState, auth: &Auth) -> Result<HealthDto, ApiError
     })
 }
 
+/// The auto-date job's section of the health report: its last runs from `job_runs`.
+/// `isHealthy`: a successful run within the last 30 hours (it runs daily at 06:00 UTC).
+async fn auto_date_job_section(state: &AppState) -> Result<Value, ApiError> {
+    const JOB: &str = "restrictions_auto_date";
+    let runs = crate::jobs::engine::last_runs(state.pools.primary(), JOB, 20).await?;
+    let now = Utc::now();
+    let last = runs.first();
+    let last_success = runs.iter().find(|r| r.status == "succeeded");
+    let hours_since_success = last_success.map(|r| {
+        let at = r.finished_at.unwrap_or(r.started_at);
+        ((now - at).num_seconds() as f64 / 36.0).round() / 100.0
+    });
+    Ok(serde_json::json!({
+        JOB: {
+            "schedule": crate::jobs::maintenance::RESTRICTIONS_AUTO_DATE_CRON,
+            "status": match last {
+                None => "never_run",
+                Some(r) => r.status.as_str(),
+            },
+            "isHealthy": hours_since_success.is_some_and(|h| h < 30.0),
+            "lastExecution": last.map(|r| r.finished_at.unwrap_or(r.started_at)),
+            "lastTrigger": last.map(|r| r.trigger.clone()),
+            "lastError": last.and_then(|r| r.error.clone()),
+            "number": last
+                .and_then(|r| r.outcome.as_ref())
+                .and_then(|o| o.get("number"))
+                .cloned(),
+            "autoDateRules": last
+                .and_then(|r| r.outcome.as_ref())
+                .and_then(|o| o.get("autoDateRules"))
+                .cloned(),
+            "lastSuccess": last_success.map(|r| r.finished_at.unwrap_or(r.started_at)),
+            "hoursSinceLastSuccess": hours_since_success,
+        }
+    }))
+}
+
+/// The health report as JSON with the `jobs` section added.
+async fn health_with_jobs(state: &AppState, dto: HealthDto) -> Result<Value, ApiError> {
+    let mut v = serde_json::to_value(dto).map_err(|e| ApiError::internal(&e))?;
+    v["jobs"] = auto_date_job_section(state).await?;
+    Ok(v)
+}
+
 async fn cron_health(
     State(state): State<AppState>,
     auth: Auth,
-) -> Result<ApiResponse<HealthDto>, ApiError> {
-    Ok(ApiResponse::ok(health_dto(&state, &auth).await?))
+) -> Result<ApiResponse<Value>, ApiError> {
+    let dto = health_dto(&state, &auth).await?;
+    Ok(ApiResponse::ok(health_with_jobs(&state, dto).await?))
 }
 
-/// `POST /restrictions/cron-health/execute`: there is no job to run; answers the report.
+/// `POST /restrictions/cron-health/execute` (ADMIN): runs the job `restrictions_auto_date` now
+/// (409 `JOB_ALREADY_RUNNING` while a run is in progress), then answers the report with the
+/// run under `execution`. The sale path resolves the auto-date number by itself; the job
+/// keeps the stored numbers (what lists show) on today's day.
 async fn cron_execute(
     State(state): State<AppState>,
     auth: Auth,
-) -> Result<ApiResponse<HealthDto>, ApiError> {
+) -> Result<ApiResponse<Value>, ApiError> {
+    auth.require(&[Role::Admin])?;
+    let report = crate::jobs::engine::run_now(
+        &state,
+        "restrictions_auto_date",
+        crate::jobs::Trigger::Manual,
+        Some(auth.0.user_id),
+        serde_json::json!({}),
+    )
+    .await?;
     let mut dto = health_dto(&state, &auth).await?;
-    dto.executed = Some(false);
-    dto.message = Some(
-        "No hay tarea que ejecutar: el número de las reglas automáticas por fecha se calcula \
-         en cada venta con la fecha de negocio.",
-    );
-    Ok(ApiResponse::ok(dto))
+    dto.executed = Some(true);
+    let mut v = health_with_jobs(&state, dto).await?;
+    v["execution"] = serde_json::json!({
+        "runId": report.run_id,
+        "job": report.job,
+        "status": report.status,
+        "outcome": report.outcome,
+        "error": report.error,
+        "startedAt": report.started_at,
+        "finishedAt": report.finished_at,
+    });
+    Ok(ApiResponse::ok(v))
 }
 
 #[derive(Serialize)]
