@@ -358,3 +358,44 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{job_params, Cli, Command, JobsCommand};
+
+    #[test]
+    fn job_commands_parse() {
+        let cli = Cli::try_parse_from(["banca", "serve", "--no-jobs"]).unwrap();
+        assert!(matches!(cli.command, Command::Serve { no_jobs: true, .. }));
+        let cli = Cli::try_parse_from(["banca", "serve"]).unwrap();
+        assert!(matches!(cli.command, Command::Serve { no_jobs: false, .. }));
+        let cli = Cli::try_parse_from(["banca", "worker"]).unwrap();
+        assert!(matches!(cli.command, Command::Worker));
+        let cli = Cli::try_parse_from([
+            "banca",
+            "jobs",
+            "run",
+            "sorteos_auto_create",
+            "--param",
+            "daysAhead=3",
+        ])
+        .unwrap();
+        match cli.command {
+            Command::Jobs(JobsCommand::Run { name, params }) => {
+                assert_eq!(name, "sorteos_auto_create");
+                assert_eq!(
+                    job_params(&params).unwrap(),
+                    serde_json::json!({"daysAhead": 3})
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            job_params(&["note=hola".into(), "force=true".into()]).unwrap(),
+            serde_json::json!({"note": "hola", "force": true})
+        );
+        assert!(job_params(&["oops".into()]).is_err());
+    }
+}

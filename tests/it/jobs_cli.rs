@@ -141,3 +141,38 @@ async fn the_worker_runs_due_jobs_without_http_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(runs, 0, "nothing left running");
 }
+
+#[tokio::test]
+async fn a_serving_instance_runs_jobs_only_when_jobs_are_enabled() {
+    use crate::common::spawn_app;
+    let due_jobs = "SELECT count(*) FROM job_runs WHERE trigger = 'schedule'";
+    // Off (the harness default, as `serve --no-jobs`): nothing runs.
+    let db = TestDb::migrated().await;
+    let app = spawn_app(&db, &[("JOBS_TICK_MS", "100")]).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut conn = db.connect().await;
+    let n: i64 = sqlx::query_scalar(due_jobs)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    drop(app);
+    // On: the always-on jobs' latest due times run once.
+    let db = TestDb::migrated().await;
+    let _app = spawn_app(&db, &[("JOBS_ENABLED", "true"), ("JOBS_TICK_MS", "100")]).await;
+    let mut conn = db.connect().await;
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM job_runs WHERE trigger = 'schedule' AND status = 'succeeded'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        if n >= 3 {
+            break;
+        }
+        assert!(Instant::now() < until, "the serving instance ran its jobs");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
