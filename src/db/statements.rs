@@ -291,3 +291,130 @@ pub async fn rebuild_from(
     .await
     .map(|r| r.rows_affected())
 }
+
+/// Settles (decision 11: closes for good) up to `limit` unsettled statements dated before
+/// `cutoff`, oldest first, at `at` by `by`; statements of a banca with a pending rebuild from
+/// their date or earlier are left for a later run (they may be about to change). Returns
+/// `(settled, left because a rebuild is pending)`.
+pub async fn settle_before(
+    conn: &mut PgConnection,
+    cutoff: NaiveDate,
+    limit: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    by: Option<Uuid>,
+) -> Result<(i64, i64), sqlx::Error> {
+    query_as(
+        "WITH pending AS (
+             SELECT banca_id, min(from_date) AS from_date FROM statement_refreshes
+             GROUP BY banca_id),
+         cand AS (
+             SELECT s.id FROM account_statements s
+             LEFT JOIN pending p ON p.banca_id = s.banca_id
+             WHERE s.settled_at IS NULL AND s.date < $1
+               AND (p.from_date IS NULL OR s.date < p.from_date)
+             ORDER BY s.date, s.id LIMIT $2
+             FOR UPDATE OF s SKIP LOCKED),
+         done AS (
+             UPDATE account_statements s SET is_settled = true, can_edit = false,
+                 settled_at = $3, settled_by = $4, updated_at = now()
+             FROM cand WHERE s.id = cand.id
+             RETURNING s.id)
+         SELECT (SELECT count(*) FROM done),
+                (SELECT count(*) FROM account_statements s
+                 JOIN pending p ON p.banca_id = s.banca_id
+                 WHERE s.settled_at IS NULL AND s.date < $1 AND s.date >= p.from_date)",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .bind(at)
+    .bind(by)
+    .fetch_one(conn)
+    .await
+}
+
+/// Carry-forward (domain-money §5.5 step 5): a zero-activity statement on `day` for every active
+/// banca, active ventana and active VENDEDOR (with a ventana) that has none, carrying the
+/// remaining balance of its latest earlier statement (0 without one). Returns
+/// `(created, already there)`.
+pub async fn carry_forward(
+    conn: &mut PgConnection,
+    day: NaiveDate,
+) -> Result<(i64, i64), sqlx::Error> {
+    query_as(
+        "WITH ents AS (
+             SELECT 'banca' AS dim, b.id AS banca_id, NULL::uuid AS ventana_id,
+                    NULL::uuid AS vendedor_id, b.id AS entity
+             FROM bancas b WHERE b.is_active AND b.deleted_at IS NULL
+             UNION ALL
+             SELECT 'ventana', v.banca_id, v.id, NULL, v.id
+             FROM ventanas v JOIN bancas b ON b.id = v.banca_id
+             WHERE v.is_active AND v.deleted_at IS NULL AND b.deleted_at IS NULL
+             UNION ALL
+             SELECT 'vendedor', v.banca_id, u.ventana_id, u.id, u.id
+             FROM users u JOIN ventanas v ON v.id = u.ventana_id
+             WHERE u.role = 'VENDEDOR' AND u.is_active AND u.deleted_at IS NULL
+               AND v.deleted_at IS NULL),
+         ins AS (
+             INSERT INTO account_statements (date, month, dimension, banca_id, ventana_id,
+                 vendedor_id, remaining_balance, accumulated_balance)
+             SELECT $1, to_char($1, 'YYYY-MM'), e.dim, e.banca_id, e.ventana_id, e.vendedor_id,
+                    COALESCE(p.remaining_balance, 0), COALESCE(p.remaining_balance, 0)
+             FROM ents e
+             LEFT JOIN LATERAL (
+                 SELECT s.remaining_balance FROM account_statements s
+                 WHERE s.dimension = e.dim AND s.entity_id = e.entity AND s.date < $1
+                 ORDER BY s.date DESC LIMIT 1) p ON true
+             ON CONFLICT (dimension, entity_id, date) DO NOTHING
+             RETURNING 1)
+         SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM ents) - (SELECT count(*) FROM ins)",
+    )
+    .bind(day)
+    .fetch_one(conn)
+    .await
+}
+
+/// Writes (or rewrites) the monthly closing of `month` ('YYYY-MM', domain-money §5.8) for every
+/// entity with statements that month, at `at`: the month's sums, its net flow
+/// (`sales − payouts − commission − collected + paid`, commission the vendedor's for vendedores
+/// and the listero's otherwise) and the remaining balance of its last statement. Returns the
+/// rows written.
+pub async fn close_month(
+    conn: &mut PgConnection,
+    month: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, sqlx::Error> {
+    query(
+        "WITH m AS (
+             SELECT dimension, entity_id, banca_id,
+                    (array_agg(ventana_id ORDER BY date DESC))[1] AS ventana_id,
+                    sum(total_sales) AS sales, sum(total_payouts) AS payouts,
+                    CASE WHEN dimension = 'vendedor' THEN sum(vendedor_commission)
+                         ELSE sum(listero_commission) END AS commission,
+                    sum(total_paid) AS paid, sum(total_collected) AS collected,
+                    (array_agg(remaining_balance ORDER BY date DESC))[1] AS remaining,
+                    sum(ticket_count) AS tickets
+             FROM account_statements WHERE month = $1
+             GROUP BY dimension, entity_id, banca_id)
+         INSERT INTO monthly_closing_balances AS c (closing_month, dimension, banca_id,
+             ventana_id, vendedor_id, total_sales, total_payouts, total_commission, total_paid,
+             total_collected, closing_balance, remaining_balance, ticket_count, closing_date)
+         SELECT $1, dimension, banca_id, ventana_id,
+                CASE WHEN dimension = 'vendedor' THEN entity_id END,
+                sales, payouts, commission, paid, collected,
+                sales - payouts - commission - collected + paid, remaining, tickets, $2
+         FROM m
+         ON CONFLICT (closing_month, dimension, entity_id) DO UPDATE SET
+             total_sales = EXCLUDED.total_sales, total_payouts = EXCLUDED.total_payouts,
+             total_commission = EXCLUDED.total_commission, total_paid = EXCLUDED.total_paid,
+             total_collected = EXCLUDED.total_collected,
+             closing_balance = EXCLUDED.closing_balance,
+             remaining_balance = EXCLUDED.remaining_balance,
+             ticket_count = EXCLUDED.ticket_count, closing_date = EXCLUDED.closing_date,
+             updated_at = now()",
+    )
+    .bind(month)
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected())
+}

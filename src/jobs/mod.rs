@@ -6,6 +6,7 @@
 //! JSON (counts). Bodies take the time from `ctx.now` — never from the wall clock — so tests run
 //! them on a fixed clock.
 
+pub mod accounts;
 pub mod engine;
 pub mod maintenance;
 pub mod registry;

@@ -3,8 +3,8 @@
 use super::JobDef;
 
 /// The registered jobs: the sorteo jobs (schedules and flags from `sorteos_auto_config`) and
-/// the housekeeping ones (fixed schedules). Settlement and monthly closing join with the
-/// accounts work.
+/// the housekeeping ones (fixed schedules), settlement (its configuration's schedule) and the
+/// monthly closing.
 pub fn all() -> Vec<JobDef> {
     use super::sorteos_auto as s;
     let mut jobs = vec![
@@ -28,6 +28,18 @@ pub fn all() -> Vec<JobDef> {
         },
     ];
     jobs.extend(super::maintenance::defs());
+    jobs.push(JobDef {
+        name: super::accounts::SETTLEMENT,
+        description: "settle old statements and carry balances forward to today",
+        schedule: super::maintenance::settlement_schedule,
+        body: super::accounts::settlement,
+    });
+    jobs.push(JobDef {
+        name: super::accounts::MONTHLY_CLOSING,
+        description: "snapshot the previous month's statements per entity",
+        schedule: super::accounts::monthly_schedule,
+        body: super::accounts::monthly_closing,
+    });
     jobs
 }
 

@@ -90,6 +90,7 @@ fn targeted_cases(v: &Tenant, v_session: &Login) -> Vec<Case> {
             "/api/v1/restrictions/cron-health/execute".into(),
             None,
         ),
+        case(M::POST, "/api/v1/account-statements/execute".into(), None),
     ]);
     for ventana in v.ventanas {
         cases.extend([

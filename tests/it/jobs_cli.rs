@@ -41,6 +41,8 @@ async fn jobs_list_and_run_go_through_the_engine() {
         "restrictions_auto_date",
         "activity_log_cleanup",
         "idempotency_key_expiry",
+        "account_settlement",
+        "monthly_closing",
     ] {
         assert!(stdout.contains(name), "{name} listed:\n{stdout}");
     }

@@ -17,6 +17,7 @@ mod evaluated_summary;
 mod evaluation;
 mod http_contract;
 mod isolation;
+mod jobs_accounts;
 mod jobs_cli;
 mod jobs_engine;
 mod jobs_maintenance;

@@ -7,11 +7,13 @@
 //! - `GET|PATCH /account-statements/auto-config` (ADMIN): the singleton row; PATCH is strict,
 //!   validates the cron string, sets `updatedBy` and is audited
 //!   (`ACCOUNT_SETTLEMENT_CONFIG_UPDATE`).
+//! - `POST /account-statements/execute` (ADMIN): runs the settlement now (whatever `enabled`
+//!   says), through the engine's claim; 409 `JOB_ALREADY_RUNNING` while a run is in progress.
 
 use std::str::FromStr;
 
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,7 +34,7 @@ use crate::jobs::maintenance::{effective_settlement_cron, SETTLEMENT_DEFAULT_CRO
 use crate::services;
 
 /// The settlement job's name in `job_runs`.
-pub const SETTLEMENT_JOB: &str = "account_settlement";
+pub const SETTLEMENT_JOB: &str = crate::jobs::accounts::SETTLEMENT;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -41,6 +43,29 @@ pub fn router() -> Router<AppState> {
             "/api/v1/account-statements/auto-config",
             get(get_config).patch(patch_config),
         )
+        .route("/api/v1/account-statements/execute", post(execute))
+}
+
+/// `POST /account-statements/execute`: the settlement now, with the caller as `settledBy`;
+/// answers the run's counts (`settledCount`, `skippedCount`, `carryForward`…) and its id.
+async fn execute(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<ApiResponse<Value>, ApiError> {
+    auth.require(&[Role::Admin])?;
+    let report = engine::run_now(
+        &state,
+        SETTLEMENT_JOB,
+        crate::jobs::Trigger::Manual,
+        Some(auth.0.user_id),
+        json!({}),
+    )
+    .await?;
+    let mut data = report.outcome;
+    if let Value::Object(m) = &mut data {
+        m.insert("runId".into(), json!(report.run_id));
+    }
+    Ok(ApiResponse::ok(data))
 }
 
 /// Why a cron string is refused, or `None` when it is a valid 5-field expression (minute hour
