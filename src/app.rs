@@ -118,6 +118,7 @@ impl AppState {
     pub fn build(config: Config, primary_url: &ServiceUrl) -> anyhow::Result<Self> {
         let targets = DbTargets::resolve(&config, primary_url).context("invalid database URL")?;
         let pools = Pools::connect_lazy(&config, &targets);
+        crate::db::statements::set_business_tz(config.business_timezone);
         let redis = match &config.redis_url {
             Some(url) => Some(Redis::new(url, &config.redis_prefix).context("invalid REDIS_URL")?),
             None => None,

@@ -142,6 +142,7 @@ impl CommandDb {
         let resolved = bootstrap::resolve_database(config).await?;
         eprintln!("database: {} ({})", resolved.url, resolved.origin);
         let targets = DbTargets::resolve(config, &resolved.url)?;
+        crate::db::statements::set_business_tz(config.business_timezone);
         if !config.environment.is_production() {
             bootstrap::ensure_database(&targets.direct.options)
                 .await

@@ -149,8 +149,157 @@ pub async fn record_failure(
     .map(|_| ())
 }
 
+/// The business time zone statement SQL computes days in (today, a reset's day). Set once from
+/// the configuration when the application state is built; `America/Costa_Rica` until then.
+static BUSINESS_TZ: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the business time zone of statement SQL (first call wins).
+pub fn set_business_tz(tz: chrono_tz::Tz) {
+    let _ = BUSINESS_TZ.set(tz.name().to_string());
+}
+
+fn business_tz() -> &'static str {
+    BUSINESS_TZ.get().map(String::as_str).unwrap_or("America/Costa_Rica")
+}
+
+/// The figures of every entity (banca, ventana, vendedor) of banca `$1` on every business day
+/// from `$2` on, computed from tickets and movements (CTE `day`: `dim, entity, d, sales,
+/// payouts, listero, vend, n, paid, collected, balance`), for the days that have activity or a
+/// statement. `$3` is the business time zone. A vendedor with `settings.balanceResetAt` counts
+/// only tickets and movements created at or after that instant.
+const DAY_FIGURES: &str = "
+    resets AS (
+         SELECT u.id AS vendedor, (u.settings->>'balanceResetAt')::timestamptz AS at
+         FROM users u
+         WHERE u.settings ? 'balanceResetAt'
+           AND COALESCE(u.settings->>'balanceResetAt', '') <> ''),
+    pop AS (
+         SELECT t.id, t.business_date AS d, t.ventana_id, t.vendedor_id, t.total_payout,
+                (r.at IS NULL OR t.created_at >= r.at) AS after_reset
+         FROM tickets t JOIN sorteos s ON s.id = t.sorteo_id
+         LEFT JOIN resets r ON r.vendedor = t.vendedor_id
+         WHERE t.banca_id = $1 AND t.business_date >= $2
+           AND t.deleted_at IS NULL AND t.is_active
+           AND t.status IN ('ACTIVE', 'EVALUATED', 'PAID', 'PAGADO')
+           AND s.winning_number IS NOT NULL AND s.status IN ('EVALUATED', 'CLOSED')
+           AND s.deleted_at IS NULL
+           AND NOT EXISTS (
+               SELECT 1 FROM sorteo_lista_exclusions x
+               WHERE x.sorteo_id = t.sorteo_id AND x.multiplier_id IS NULL
+                 AND x.number IS NULL
+                 AND (x.ventana_id IS NULL OR x.ventana_id = t.ventana_id)
+                 AND (x.vendedor_id IS NULL OR x.vendedor_id = t.vendedor_id))),
+    jug AS (
+         SELECT j.ticket_id, sum(j.amount) AS sales,
+                sum(j.listero_commission_amount) AS listero,
+                COALESCE(sum(j.commission_amount)
+                         FILTER (WHERE j.commission_origin = 'USER'), 0) AS vend
+         FROM jugadas j JOIN pop ON pop.id = j.ticket_id
+         WHERE j.is_active AND NOT j.is_excluded AND j.deleted_at IS NULL
+         GROUP BY j.ticket_id),
+    tk AS (
+         SELECT pop.*, COALESCE(jug.sales, 0) AS sales, COALESCE(jug.listero, 0) AS listero,
+                COALESCE(jug.vend, 0) AS vend
+         FROM pop LEFT JOIN jug ON jug.ticket_id = pop.id),
+    act AS (
+         SELECT 'vendedor' AS dim, vendedor_id AS entity, d, sum(sales) AS sales,
+                sum(total_payout) AS payouts, sum(listero) AS listero, sum(vend) AS vend,
+                count(*) AS n
+         FROM tk WHERE after_reset GROUP BY vendedor_id, d
+         UNION ALL
+         SELECT 'ventana', ventana_id, d, sum(sales), sum(total_payout), sum(listero),
+                sum(vend), count(*)
+         FROM tk GROUP BY ventana_id, d
+         UNION ALL
+         SELECT 'banca', $1::uuid, d, sum(sales), sum(total_payout), sum(listero),
+                sum(vend), count(*)
+         FROM tk GROUP BY d),
+    mov AS (
+         SELECT CASE WHEN p.vendedor_id IS NOT NULL THEN 'vendedor'
+                     WHEN p.ventana_id IS NOT NULL THEN 'ventana' ELSE 'banca' END AS dim,
+                COALESCE(p.vendedor_id, p.ventana_id, p.banca_id) AS entity, p.date AS d,
+                COALESCE(sum(p.amount) FILTER (WHERE p.type = 'payment'), 0) AS paid,
+                COALESCE(sum(p.amount) FILTER (WHERE p.type = 'collection'), 0) AS collected
+         FROM account_payments p
+         LEFT JOIN resets r ON r.vendedor = p.vendedor_id
+         WHERE p.banca_id = $1 AND p.date >= $2 AND NOT p.is_reversed
+           AND (r.at IS NULL OR p.created_at >= r.at)
+         GROUP BY 1, 2, 3),
+    stored AS (
+         SELECT dimension AS dim, entity_id AS entity, date AS d,
+                settled_at IS NOT NULL AS settled,
+                balance + total_paid - total_collected AS stored_delta,
+                total_adjustments AS stored_adjustments
+         FROM account_statements WHERE banca_id = $1 AND date >= $2),
+    keys AS (
+         SELECT dim, entity, d FROM act
+         UNION SELECT dim, entity, d FROM mov
+         UNION SELECT dim, entity, d FROM stored
+         UNION SELECT dimension, entity_id, applied_date FROM statement_adjustments
+               WHERE banca_id = $1 AND applied_date >= $2),
+    day AS (
+         SELECT k.dim, k.entity, k.d,
+                COALESCE(a.sales, 0) AS sales, COALESCE(a.payouts, 0) AS payouts,
+                COALESCE(a.listero, 0) AS listero, COALESCE(a.vend, 0) AS vend,
+                COALESCE(a.n, 0) AS n,
+                COALESCE(m.paid, 0) AS paid, COALESCE(m.collected, 0) AS collected,
+                COALESCE(a.sales, 0) - COALESCE(a.payouts, 0)
+                  - CASE WHEN k.dim = 'vendedor' THEN COALESCE(a.vend, 0)
+                         ELSE COALESCE(a.listero, 0) END AS balance,
+                COALESCE(st.settled, false) AS settled, st.stored_delta, st.stored_adjustments
+         FROM keys k
+         LEFT JOIN act a ON a.dim = k.dim AND a.entity = k.entity AND a.d = k.d
+         LEFT JOIN mov m ON m.dim = k.dim AND m.entity = k.entity AND m.d = k.d
+         LEFT JOIN stored st ON st.dim = k.dim AND st.entity = k.entity AND st.d = k.d)";
+
+/// Books, for every settled statement of banca `banca` dated `from` or later whose recomputed
+/// figures differ from the settled ones, the difference as an adjustment on an open day
+/// (decision 11): today's business day, or the day after the settled one if that is later. An
+/// existing adjustment of that settled day gets the new amount (its booked day stays); one whose
+/// difference is now zero is removed. The settled rows themselves are never touched. Returns the
+/// adjustments written or removed.
+pub async fn book_adjustments(
+    conn: &mut PgConnection,
+    banca: Uuid,
+    from: NaiveDate,
+) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "WITH {DAY_FIGURES},
+         diff AS (
+             SELECT dim, entity, d,
+                    (balance + paid - collected) - stored_delta AS amount
+             FROM day WHERE settled),
+         up AS (
+             INSERT INTO statement_adjustments AS a (banca_id, dimension, entity_id,
+                 settled_date, applied_date, amount, reason)
+             SELECT $1, dim, entity, d,
+                    greatest((now() AT TIME ZONE $3)::date, d + 1), amount,
+                    'Corrección de un día cerrado'
+             FROM diff WHERE amount <> 0
+             ON CONFLICT (dimension, entity_id, settled_date) DO UPDATE SET
+                 amount = EXCLUDED.amount, updated_at = now()
+             WHERE a.amount <> EXCLUDED.amount
+             RETURNING 1),
+         gone AS (
+             DELETE FROM statement_adjustments a
+             USING diff
+             WHERE a.banca_id = $1 AND a.dimension = diff.dim AND a.entity_id = diff.entity
+               AND a.settled_date = diff.d AND diff.amount = 0
+             RETURNING 1)
+         SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM gone)"
+    );
+    let n: i64 = query_scalar(&sql)
+        .bind(banca)
+        .bind(from)
+        .bind(business_tz())
+        .fetch_one(conn)
+        .await?;
+    Ok(n as u64)
+}
+
 /// Rebuilds every account statement of banca `banca` dated `from` or later (domain-money §5.2),
-/// in one statement, and returns the rows written. The caller holds [`lock_banca`].
+/// and returns the rows written. The caller holds [`lock_banca`]. First the differences of
+/// settled days are booked as adjustments ([`book_adjustments`]); then, in one statement:
 ///
 /// Per entity (the banca, each ventana, each vendedor) and business day:
 /// - tickets of the day: not deleted, active, ACTIVE/EVALUATED/PAID/PAGADO, of a sorteo with a
@@ -163,112 +312,77 @@ pub async fn record_failure(
 ///   `total_paid` (payments) and `total_collected` (collections);
 /// - `balance = sales − payouts − commission` (the vendedor's commission for vendedor rows, the
 ///   listero's otherwise);
-/// - `remaining_balance = accumulated_balance = opening + Σ (balance + paid − collected)` over
-///   the entity's days up to this one, `opening` being the remaining balance of its latest
-///   statement before `from` (0 without one);
-/// - `is_settled = tickets > 0 ∧ |remaining| < 0.01 ∧ (paid > 0 ∨ collected > 0)`.
+/// - `total_adjustments` = the adjustments booked on the day;
+/// - `remaining_balance = accumulated_balance = opening + Σ (balance + paid − collected +
+///   adjustments)` over the entity's days up to this one, `opening` being the remaining balance
+///   of its latest statement before `from` (0 without one); a settled day counts with its
+///   settled figures;
+/// - `is_settled = tickets > 0 ∧ |remaining| < 0.01 ∧ (paid > 0 ∨ collected > 0)`;
+/// - balance reset ("borrón y cuenta nueva", vendedor rows): only tickets and movements created
+///   at or after `settings.balanceResetAt` count, and the running balance starts from 0 on the
+///   reset's business day.
 ///
 /// Days with activity get a row; existing rows without activity any more are kept with zero
 /// figures and the carried balance. A row closed by settlement (`settled_at` set) is never
-/// rewritten (decision 11; corrections to a closed day are booked as adjustments on an open day,
-/// which comes with the accounts issue); later days carry on from its stored balance.
+/// rewritten (decision 11).
 pub async fn rebuild_from(
     conn: &mut PgConnection,
     banca: Uuid,
     from: NaiveDate,
 ) -> Result<u64, sqlx::Error> {
-    query(
-        "WITH pop AS (
-             SELECT t.id, t.business_date AS d, t.ventana_id, t.vendedor_id, t.total_payout
-             FROM tickets t JOIN sorteos s ON s.id = t.sorteo_id
-             WHERE t.banca_id = $1 AND t.business_date >= $2
-               AND t.deleted_at IS NULL AND t.is_active
-               AND t.status IN ('ACTIVE', 'EVALUATED', 'PAID', 'PAGADO')
-               AND s.winning_number IS NOT NULL AND s.status IN ('EVALUATED', 'CLOSED')
-               AND s.deleted_at IS NULL
-               AND NOT EXISTS (
-                   SELECT 1 FROM sorteo_lista_exclusions x
-                   WHERE x.sorteo_id = t.sorteo_id AND x.multiplier_id IS NULL
-                     AND x.number IS NULL
-                     AND (x.ventana_id IS NULL OR x.ventana_id = t.ventana_id)
-                     AND (x.vendedor_id IS NULL OR x.vendedor_id = t.vendedor_id))),
-         jug AS (
-             SELECT j.ticket_id, sum(j.amount) AS sales,
-                    sum(j.listero_commission_amount) AS listero,
-                    COALESCE(sum(j.commission_amount)
-                             FILTER (WHERE j.commission_origin = 'USER'), 0) AS vend
-             FROM jugadas j JOIN pop ON pop.id = j.ticket_id
-             WHERE j.is_active AND NOT j.is_excluded AND j.deleted_at IS NULL
-             GROUP BY j.ticket_id),
-         tk AS (
-             SELECT pop.*, COALESCE(jug.sales, 0) AS sales, COALESCE(jug.listero, 0) AS listero,
-                    COALESCE(jug.vend, 0) AS vend
-             FROM pop LEFT JOIN jug ON jug.ticket_id = pop.id),
-         act AS (
-             SELECT 'vendedor' AS dim, vendedor_id AS entity, d, sum(sales) AS sales,
-                    sum(total_payout) AS payouts, sum(listero) AS listero, sum(vend) AS vend,
-                    count(*) AS n
-             FROM tk GROUP BY vendedor_id, d
-             UNION ALL
-             SELECT 'ventana', ventana_id, d, sum(sales), sum(total_payout), sum(listero),
-                    sum(vend), count(*)
-             FROM tk GROUP BY ventana_id, d
-             UNION ALL
-             SELECT 'banca', $1::uuid, d, sum(sales), sum(total_payout), sum(listero),
-                    sum(vend), count(*)
-             FROM tk GROUP BY d),
-         mov AS (
-             SELECT CASE WHEN vendedor_id IS NOT NULL THEN 'vendedor'
-                         WHEN ventana_id IS NOT NULL THEN 'ventana' ELSE 'banca' END AS dim,
-                    COALESCE(vendedor_id, ventana_id, banca_id) AS entity, date AS d,
-                    COALESCE(sum(amount) FILTER (WHERE type = 'payment'), 0) AS paid,
-                    COALESCE(sum(amount) FILTER (WHERE type = 'collection'), 0) AS collected
-             FROM account_payments
-             WHERE banca_id = $1 AND date >= $2 AND NOT is_reversed
+    book_adjustments(&mut *conn, banca, from).await?;
+    let sql = format!(
+        "WITH {DAY_FIGURES},
+         adj AS (
+             SELECT dimension AS dim, entity_id AS entity, applied_date AS d,
+                    sum(amount) AS amount
+             FROM statement_adjustments WHERE banca_id = $1 AND applied_date >= $2
              GROUP BY 1, 2, 3),
-         keys AS (
-             SELECT dim, entity, d FROM act
-             UNION SELECT dim, entity, d FROM mov
-             UNION SELECT dimension, entity_id, date FROM account_statements
-                   WHERE banca_id = $1 AND date >= $2),
-         day AS (
-             SELECT k.dim, k.entity, k.d,
-                    COALESCE(a.sales, 0) AS sales, COALESCE(a.payouts, 0) AS payouts,
-                    COALESCE(a.listero, 0) AS listero, COALESCE(a.vend, 0) AS vend,
-                    COALESCE(a.n, 0) AS n,
-                    COALESCE(m.paid, 0) AS paid, COALESCE(m.collected, 0) AS collected,
-                    COALESCE(a.sales, 0) - COALESCE(a.payouts, 0)
-                      - CASE WHEN k.dim = 'vendedor' THEN COALESCE(a.vend, 0)
-                             ELSE COALESCE(a.listero, 0) END AS balance
-             FROM keys k
-             LEFT JOIN act a ON a.dim = k.dim AND a.entity = k.entity AND a.d = k.d
-             LEFT JOIN mov m ON m.dim = k.dim AND m.entity = k.entity AND m.d = k.d),
+         contrib AS (
+             SELECT day.*, COALESCE(adj.amount, 0) AS adjustments,
+                    CASE WHEN day.settled THEN day.stored_delta + day.stored_adjustments
+                         ELSE day.balance + day.paid - day.collected + COALESCE(adj.amount, 0)
+                    END AS delta,
+                    CASE WHEN day.dim = 'vendedor'
+                         THEN (SELECT (r.at AT TIME ZONE $3)::date FROM resets r
+                               WHERE r.vendedor = day.entity) END AS reset_day
+             FROM day
+             LEFT JOIN adj ON adj.dim = day.dim AND adj.entity = day.entity AND adj.d = day.d),
          opening AS (
              SELECT DISTINCT ON (dimension, entity_id) dimension AS dim, entity_id AS entity,
-                    remaining_balance
+                    remaining_balance, date AS opening_date
              FROM account_statements WHERE banca_id = $1 AND date < $2
              ORDER BY dimension, entity_id, date DESC),
          run AS (
-             SELECT day.*,
-                    round(COALESCE(o.remaining_balance, 0)
-                          + sum(day.balance + day.paid - day.collected)
-                              OVER (PARTITION BY day.dim, day.entity ORDER BY day.d), 2)
-                      AS remaining
-             FROM day LEFT JOIN opening o ON o.dim = day.dim AND o.entity = day.entity)
+             SELECT c.*,
+                    round(
+                      CASE WHEN c.reset_day IS NULL OR c.d < c.reset_day
+                           THEN COALESCE(o.remaining_balance, 0)
+                           WHEN o.opening_date >= c.reset_day
+                           THEN COALESCE(o.remaining_balance, 0)
+                           ELSE 0 END
+                      + sum(c.delta) OVER w
+                      - CASE WHEN c.reset_day IS NOT NULL AND c.d >= c.reset_day
+                             THEN sum(CASE WHEN c.d < c.reset_day THEN c.delta ELSE 0 END) OVER w
+                             ELSE 0 END, 2) AS remaining
+             FROM contrib c
+             LEFT JOIN opening o ON o.dim = c.dim AND o.entity = c.entity
+             WINDOW w AS (PARTITION BY c.dim, c.entity ORDER BY c.d))
          INSERT INTO account_statements AS st (date, month, dimension, banca_id, ventana_id,
              vendedor_id, total_sales, total_payouts, listero_commission, vendedor_commission,
-             balance, total_paid, total_collected, remaining_balance, accumulated_balance,
-             ticket_count, is_settled, can_edit)
+             balance, total_paid, total_collected, total_adjustments, remaining_balance,
+             accumulated_balance, ticket_count, is_settled, can_edit)
          SELECT r.d, to_char(r.d, 'YYYY-MM'), r.dim, $1,
                 CASE r.dim WHEN 'ventana' THEN r.entity
                            WHEN 'vendedor' THEN (SELECT u.ventana_id FROM users u
                                                  WHERE u.id = r.entity) END,
                 CASE WHEN r.dim = 'vendedor' THEN r.entity END,
                 r.sales, r.payouts, r.listero, r.vend, r.balance, r.paid, r.collected,
-                r.remaining, r.remaining, r.n,
+                r.adjustments, r.remaining, r.remaining, r.n,
                 r.n > 0 AND abs(r.remaining) < 0.01 AND (r.paid > 0 OR r.collected > 0),
                 NOT (r.n > 0 AND abs(r.remaining) < 0.01 AND (r.paid > 0 OR r.collected > 0))
          FROM run r
+         WHERE NOT r.settled
          ON CONFLICT (dimension, entity_id, date) DO UPDATE SET
              total_sales = EXCLUDED.total_sales,
              total_payouts = EXCLUDED.total_payouts,
@@ -277,19 +391,22 @@ pub async fn rebuild_from(
              balance = EXCLUDED.balance,
              total_paid = EXCLUDED.total_paid,
              total_collected = EXCLUDED.total_collected,
+             total_adjustments = EXCLUDED.total_adjustments,
              remaining_balance = EXCLUDED.remaining_balance,
              accumulated_balance = EXCLUDED.accumulated_balance,
              ticket_count = EXCLUDED.ticket_count,
              is_settled = EXCLUDED.is_settled,
              can_edit = EXCLUDED.can_edit,
              updated_at = now()
-         WHERE st.settled_at IS NULL",
-    )
-    .bind(banca)
-    .bind(from)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected())
+         WHERE st.settled_at IS NULL"
+    );
+    query(&sql)
+        .bind(banca)
+        .bind(from)
+        .bind(business_tz())
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
 }
 
 /// Settles (decision 11: closes for good) up to `limit` unsettled statements dated before

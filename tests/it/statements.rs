@@ -500,22 +500,118 @@ async fn a_settled_statement_is_never_rewritten_by_a_rebuild() {
     let closed: String = scalar(
         w,
         "SELECT string_agg(row(s.*)::text, ',') FROM account_statements s
-         WHERE dimension = 'vendedor'",
+         WHERE dimension = 'vendedor' AND settled_at IS NOT NULL",
     )
     .await;
     let (st, v) = revert(&s, &w.admin, json!({})).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     settle(&s).await;
-    let after: String = scalar(
-        w,
-        "SELECT string_agg(row(s.*)::text, ',') FROM account_statements s
-         WHERE dimension = 'vendedor'",
-    )
-    .await;
-    assert_eq!(after, closed, "the settled row did not change");
-    // The open rows of the same day did follow the revert.
+    // The open rows of the same day followed the revert.
     assert_eq!(
         figures(&s, "banca", w.a.banca_id, &day).await,
         Some(f(["0", "0", "0", "0", "0", "0", "0", "0"], 0))
+    );
+    let after: String = scalar(
+        w,
+        "SELECT string_agg(row(s.*)::text, ',') FROM account_statements s
+         WHERE dimension = 'vendedor' AND settled_at IS NOT NULL",
+    )
+    .await;
+    assert_eq!(after, closed, "the settled row did not change");
+    // The difference (the revert took away sales 20 and prize 1800: +1780) is booked as an
+    // adjustment on the next open day, which carries it into the running balance.
+    let adj: (String, String, Decimal) = sqlx::query_as(
+        "SELECT to_char(settled_date, 'YYYY-MM-DD'), to_char(applied_date, 'YYYY-MM-DD'), amount
+         FROM statement_adjustments WHERE dimension = 'vendedor'",
+    )
+    .fetch_one(&mut w.db.connect().await)
+    .await
+    .unwrap();
+    let next: String = scalar(
+        w,
+        &format!("SELECT to_char('{day}'::date + 1, 'YYYY-MM-DD')"),
+    )
+    .await;
+    assert_eq!(adj, (day.clone(), next.clone(), dec("1780")));
+    let booked: (Decimal, Decimal) = sqlx::query_as(
+        "SELECT total_adjustments, remaining_balance FROM account_statements
+         WHERE dimension = 'vendedor' AND date = $1::date",
+    )
+    .bind(&next)
+    .fetch_one(&mut w.db.connect().await)
+    .await
+    .unwrap();
+    assert_eq!(
+        booked,
+        (dec("1780"), dec("0")),
+        "the running balance is right again"
+    );
+    // Evaluating again takes the adjustment away (the day's figures match the settled ones).
+    let (st, v) = evaluate(&s, &w.admin, json!({"winningNumber": "05"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    settle(&s).await;
+    let left: i64 = scalar(w, "SELECT count(*) FROM statement_adjustments").await;
+    assert_eq!(left, 0);
+    let booked: (Decimal, Decimal) = sqlx::query_as(
+        "SELECT total_adjustments, remaining_balance FROM account_statements
+         WHERE dimension = 'vendedor' AND date = $1::date",
+    )
+    .bind(&next)
+    .fetch_one(&mut w.db.connect().await)
+    .await
+    .unwrap();
+    assert_eq!(booked, (dec("0"), dec("-1780")));
+    // The open rows of the same day follow the result directly.
+    assert_eq!(
+        figures(&s, "banca", w.a.banca_id, &day).await,
+        Some(f(["20", "1800", "0", "0", "-1780", "0", "0", "-1780"], 1))
+    );
+}
+
+#[tokio::test]
+async fn a_balance_reset_starts_the_sellers_statement_from_zero() {
+    let s = shop().await;
+    let w = &s.w;
+    let seller = &w.a.vendedores[0];
+    let day = sorteo_day(&s, s.sorteo).await;
+    // Yesterday the seller owed 500.
+    exec(
+        w,
+        &format!(
+            "INSERT INTO account_statements (date, month, dimension, banca_id, ventana_id,
+                 vendedor_id, balance, remaining_balance, accumulated_balance, ticket_count)
+             VALUES (current_date - 1, to_char(current_date - 1, 'YYYY-MM'), 'vendedor', '{}',
+                     '{}', '{}', 500, 500, 500, 1)",
+            w.a.banca_id, w.a.ventanas[0], seller.user_id
+        ),
+    )
+    .await;
+    sell_on(&s, s.sorteo, seller, json!([numero("11", 100.0)])).await;
+    // "Borrón y cuenta nueva": from now on only new activity counts for this seller.
+    exec(
+        w,
+        &format!(
+            "UPDATE users SET settings = COALESCE(settings, '{{}}'::jsonb)
+                 || jsonb_build_object('balanceResetAt', to_char(clock_timestamp() AT TIME ZONE 'UTC',
+                                                                 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))
+             WHERE id = '{}'",
+            seller.user_id
+        ),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    sell_on(&s, s.sorteo, seller, json!([numero("22", 50.0)])).await;
+    let (st, v) = evaluate(&s, &w.admin, json!({"winningNumber": "99"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    settle(&s).await;
+    // The seller: only the ticket sold after the reset, and no balance carried from before.
+    assert_eq!(
+        figures(&s, "vendedor", seller.user_id, &day).await,
+        Some(f(["50", "0", "0", "0", "50", "0", "0", "50"], 1))
+    );
+    // Its ventana and banca keep counting everything.
+    assert_eq!(
+        figures(&s, "ventana", w.a.ventanas[0], &day).await,
+        Some(f(["150", "0", "0", "0", "150", "0", "0", "150"], 2))
     );
 }
