@@ -45,6 +45,18 @@ pub enum Command {
     /// List the scheduled jobs or run one now.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Recompute the account statements of a date range and report differences (writes nothing).
+    #[command(
+        after_help = "Example:\n  banca reconcile --from 2026-11-01 --to 2026-11-30\n\nRebuilds each banca's statements inside a transaction that is rolled back and compares\nthem with the stored ones, field by field. Exits 1 when any difference is found."
+    )]
+    Reconcile {
+        /// First business day (YYYY-MM-DD).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last business day (YYYY-MM-DD).
+        #[arg(long)]
+        to: chrono::NaiveDate,
+    },
     /// Apply pending database migrations on DIRECT_URL (or DATABASE_URL) and exit.
     #[command(
         after_help = "Example:\n  DIRECT_URL=postgres://banca:secret@db:5432/banca banca migrate\n\nSafe to run from several machines at once: runs are serialized by an advisory lock."
@@ -201,6 +213,55 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             crate::app::serve(config).await
         }
         Command::Worker => crate::app::work(config).await,
+        Command::Reconcile { from, to } => {
+            if from > to {
+                anyhow::bail!("--from must not be after --to");
+            }
+            let started = Instant::now();
+            let db = CommandDb::open(&config).await?;
+            let result = async {
+                if config.auto_migrate {
+                    migrate::run(db.pools.direct()).await?;
+                }
+                let report = crate::services::reconcile::reconcile(
+                    db.pools.primary(),
+                    from,
+                    to,
+                    |i, n, banca, rows, diffs| {
+                        eprintln!("» [{i}/{n}] banca {banca}: {rows} rows, {diffs} differences");
+                    },
+                )
+                .await?;
+                anyhow::Ok(report)
+            }
+            .await;
+            db.close().await;
+            let report = result?;
+            let mut out = std::io::stdout().lock();
+            for d in &report.differences {
+                writeln!(
+                    out,
+                    "{} {} {}: stored {} recomputed {}",
+                    d.banca_id,
+                    d.row,
+                    d.field,
+                    d.stored.as_deref().unwrap_or("(missing)"),
+                    d.recomputed.as_deref().unwrap_or("(missing)")
+                )?;
+            }
+            writeln!(
+                out,
+                "reconcile {from}..{to}: {} bancas, {} rows, {} differences ({} ms)",
+                report.bancas,
+                report.rows_checked,
+                report.differences.len(),
+                started.elapsed().as_millis()
+            )?;
+            if !report.differences.is_empty() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Jobs(JobsCommand::List) => {
             let db = CommandDb::open(&config).await?;
             let result = async {

@@ -10,6 +10,7 @@ pub mod listas;
 pub mod loterias;
 pub mod multipliers;
 pub mod payments;
+pub mod reconcile;
 pub mod restrictions;
 pub mod sale;
 pub mod sorteos;

@@ -7,6 +7,7 @@
 mod common;
 mod fixtures;
 
+mod accounts_month;
 mod activity;
 mod admin_cli;
 mod auth;
