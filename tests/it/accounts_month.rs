@@ -341,8 +341,7 @@ async fn a_simulated_month_adds_up_to_the_cent() {
     .await;
     let banca_truth: Decimal = scalar(
         w,
-        &format!(
-            "SELECT (SELECT COALESCE(sum(j.amount - j.listero_commission_amount), 0)
+        "SELECT (SELECT COALESCE(sum(j.amount - j.listero_commission_amount), 0)
                      FROM jugadas j JOIN tickets t ON t.id = j.ticket_id
                      JOIN sorteos s ON s.id = t.sorteo_id WHERE s.status = 'EVALUATED')
                   - (SELECT COALESCE(sum(t.total_payout), 0) FROM tickets t
@@ -351,7 +350,6 @@ async fn a_simulated_month_adds_up_to_the_cent() {
                           - COALESCE(sum(amount) FILTER (WHERE type = 'collection'), 0)
                      FROM account_payments WHERE NOT is_reversed
                        AND vendedor_id IS NULL AND ventana_id IS NULL)",
-        ),
     )
     .await;
     assert_eq!(banca_final, banca_truth);
