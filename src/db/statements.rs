@@ -159,7 +159,10 @@ pub fn set_business_tz(tz: chrono_tz::Tz) {
 }
 
 fn business_tz() -> &'static str {
-    BUSINESS_TZ.get().map(String::as_str).unwrap_or("America/Costa_Rica")
+    BUSINESS_TZ
+        .get()
+        .map(String::as_str)
+        .unwrap_or("America/Costa_Rica")
 }
 
 /// The figures of every entity (banca, ventana, vendedor) of banca `$1` on every business day

@@ -172,6 +172,41 @@ fn targeted_cases(v: &Tenant, v_session: &Login) -> Vec<Case> {
             case(M::PATCH, format!("/api/v1/vendedores/{id}/restore"), None),
         ]);
     }
+    // Account statement reads and export naming the victim's banca, ventanas or vendedores.
+    let day = chrono::Utc::now().date_naive() - chrono::Duration::days(2);
+    cases.extend([
+        case(
+            M::GET,
+            format!("/api/v1/accounts/statement?scope=all&dimension=banca&bancaId={b}"),
+            None,
+        ),
+        case(
+            M::GET,
+            format!("/api/v1/accounts/statement/{day}/bySorteo?dimension=banca&bancaId={b}"),
+            None,
+        ),
+        case(
+            M::GET,
+            format!("/api/v1/accounts/export?format=csv&scope=all&dimension=banca&bancaId={b}"),
+            None,
+        ),
+    ]);
+    for ventana in v.ventanas {
+        cases.extend([
+            case(M::GET, format!("/api/v1/accounts/statement?scope=all&dimension=ventana&ventanaId={ventana}"), None),
+            case(M::GET, format!("/api/v1/accounts/statement/{day}/bySorteo?dimension=ventana&ventanaId={ventana}"), None),
+            case(M::GET, format!("/api/v1/accounts/export?format=xlsx&scope=all&dimension=ventana&ventanaId={ventana}"), None),
+        ]);
+    }
+    for s in &v.vendedores {
+        let id = s.user_id;
+        cases.extend([
+            case(M::GET, format!("/api/v1/accounts/statement?scope=mine&dimension=vendedor&vendedorId={id}"), None),
+            case(M::GET, format!("/api/v1/accounts/statement?scope=all&dimension=vendedor&vendedorId={id}&date=range&fromDate={day}&toDate={day}"), None),
+            case(M::GET, format!("/api/v1/accounts/statement/{day}/bySorteo?dimension=vendedor&vendedorId={id}"), None),
+            case(M::GET, format!("/api/v1/accounts/export?format=csv&scope=all&dimension=vendedor&vendedorId={id}&date={day}"), None),
+        ]);
+    }
     cases
 }
 
@@ -527,7 +562,105 @@ fn catalog_body_cases(v: &Tenant, c: &Catalog) -> Vec<Case> {
     ]
 }
 
-/// List routes: they may answer, but never with the victim's objects.
+/// The day of the victim's account movement: two days back, never in the business future.
+fn movement_day() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive() - chrono::Duration::days(2)
+}
+
+/// A movement of the victim's first vendedor, posted by the ADMIN; returns the movement's and
+/// its statement's ids.
+async fn account_movement_of(w: &World, v: &Tenant) -> (String, String) {
+    let (s, m) = call(
+        &w.app,
+        Method::POST,
+        "/api/v1/accounts/payment",
+        Some(&w.admin.token),
+        Some(&json!({ "date": movement_day().to_string(), "vendedorId": v.vendedores[0].user_id, "amount": 25, "type": "payment", "method": "cash" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    (
+        m["data"]["payment"]["id"].as_str().unwrap().to_string(),
+        m["data"]["statement"]["id"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Account routes naming the victim's movement, statement or vendedor (403 or 404).
+fn account_cases(v: &Tenant, payment: &str, statement: &str) -> Vec<Case> {
+    use Method as M;
+    vec![
+        case(
+            M::POST,
+            "/api/v1/accounts/reverse-payment".into(),
+            Some(json!({ "paymentId": payment, "reason": "prueba de aislamiento" })),
+        ),
+        case(
+            M::DELETE,
+            format!("/api/v1/accounts/statement/{statement}"),
+            None,
+        ),
+        case(
+            M::POST,
+            "/api/v1/accounts/reset-balance".into(),
+            Some(json!({ "vendedorId": v.vendedores[0].user_id })),
+        ),
+        case(
+            M::POST,
+            "/api/v1/accounts/reset-balance".into(),
+            Some(json!({ "vendedorId": v.vendedores[1].user_id, "revert": true })),
+        ),
+    ]
+}
+
+/// Movements posted on the victim's banca, ventanas or vendedores (400, 403 or 404).
+fn account_body_cases(v: &Tenant) -> Vec<Case> {
+    use Method as M;
+    let day = movement_day().to_string();
+    let mov = |target: Value| {
+        let mut b = json!({ "date": day, "amount": 5, "type": "collection", "method": "cash" });
+        for (k, x) in target.as_object().unwrap() {
+            b[k] = x.clone();
+        }
+        case(M::POST, "/api/v1/accounts/payment".into(), Some(b))
+    };
+    vec![
+        mov(json!({ "vendedorId": v.vendedores[0].user_id })),
+        mov(json!({ "ventanaId": v.ventanas[1] })),
+        mov(json!({ "bancaId": v.banca_id })),
+        mov(json!({ "ventanaId": v.ventanas[0], "bancaId": v.banca_id })),
+    ]
+}
+
+/// The commission reports of the victim's day, naming its ventana, vendedor, lotería and
+/// multiplier: they answer (200) without the victim's objects.
+fn commission_cases(v: &Tenant, c: &Catalog) -> Vec<String> {
+    let ventana = v.ventanas[0];
+    let seller = v.vendedores[0].user_id;
+    let day = chrono::Utc::now().date_naive();
+    let mut out = Vec::new();
+    for d in [day, day + chrono::Duration::days(2)] {
+        out.extend([
+            format!("/api/v1/commissions/{d}/breakdown?scope=all&dimension=ventana&ventanaId={ventana}"),
+            format!("/api/v1/commissions/{d}/breakdown?scope=all&dimension=vendedor&vendedorId={seller}"),
+            format!("/api/v1/commissions/detail?date={d}&scope=all&dimension=ventana&ventanaId={ventana}"),
+            format!("/api/v1/commissions/detail?date={d}&scope=all&dimension=vendedor&vendedorId={seller}"),
+            format!(
+                "/api/v1/commissions/tickets?date={d}&loteriaId={}&multiplierId={}&scope=all&dimension=ventana",
+                c.loteria, c.multiplier
+            ),
+            format!(
+                "/api/v1/commissions/tickets?date={d}&loteriaId={}&multiplierId=unknown&scope=all&dimension=vendedor&vendedorId={seller}",
+                c.loteria
+            ),
+            format!(
+                "/api/v1/commissions?scope=all&dimension=ventana&loteriaId={}&date=range&fromDate={d}&toDate={d}",
+                c.loteria
+            ),
+        ]);
+    }
+    out
+}
+
 fn list_cases(v: &Tenant) -> Vec<String> {
     let b = v.banca_id;
     let ventana = v.ventanas[0];
@@ -567,6 +700,40 @@ fn list_cases(v: &Tenant) -> Vec<String> {
         "/api/v1/tickets/numbers-summary/filter-options".into(),
         "/api/v1/sorteos/evaluated-summary?date=week".into(),
         "/api/v1/sorteos/auto-status".into(),
+        // Account statement reads: the attacker's own scope only.
+        {
+            let d = chrono::Utc::now().date_naive() - chrono::Duration::days(2);
+            format!("/api/v1/accounts/statement?scope=all&dimension=vendedor&date=range&fromDate={d}&toDate={d}")
+        },
+        "/api/v1/accounts/statement?scope=mine&dimension=vendedor".into(),
+        "/api/v1/accounts/statement?scope=all&dimension=banca".into(),
+        "/api/v1/accounts/statement?scope=mine&dimension=ventana".into(),
+        {
+            let d = chrono::Utc::now().date_naive() - chrono::Duration::days(2);
+            format!("/api/v1/accounts/statement/{d}/bySorteo?dimension=vendedor")
+        },
+        "/api/v1/accounts/historical-entities".into(),
+        "/api/v1/accounts/balance/current?scope=mine&dimension=ventana".into(),
+        "/api/v1/commissions?scope=all&dimension=ventana&date=week".into(),
+        format!("/api/v1/commissions?scope=all&dimension=ventana&ventanaId={ventana}&date=week"),
+        format!(
+            "/api/v1/commissions?scope=all&dimension=vendedor&vendedorId={}&date=week",
+            v.vendedores[0].user_id
+        ),
+        format!("/api/v1/commissions?scope=mine&dimension=vendedor&date=week&ventanaId={ventana}"),
+        format!(
+            "/api/v1/commissions/export?format=csv&scope=all&dimension=ventana&ventanaId={ventana}&date=week"
+        ),
+        format!("/api/v1/accounts/payment-history?date={}", movement_day()),
+        format!(
+            "/api/v1/accounts/payment-history?date={}&ventanaId={ventana}",
+            movement_day()
+        ),
+        format!(
+            "/api/v1/accounts/payment-history?date={}&vendedorId={}",
+            movement_day(),
+            v.vendedores[0].user_id
+        ),
         {
             let today = chrono::Utc::now().date_naive();
             let from = today - chrono::Duration::days(2);
@@ -647,6 +814,9 @@ async fn snapshot(w: &World) -> String {
         "sorteos_auto_config",
         "account_statement_settlement_config",
         "job_runs",
+        "account_payments",
+        "account_statements",
+        "monthly_closing_balances",
     ] {
         let digest: Option<String> = sqlx::query_scalar(&format!(
             "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t"
@@ -681,6 +851,7 @@ async fn no_one_in_banca_a_reaches_banca_b() {
     assert_eq!(s, 200);
     let victim_session = w.b.vendedores[0].clone();
     let cat = catalog_of(&w, &w.b).await;
+    let (b_payment, b_statement) = account_movement_of(&w, &w.b).await;
     let b_entry: uuid::Uuid = {
         let mut conn = w.db.connect().await;
         sqlx::query_scalar("SELECT id FROM activity_logs WHERE banca_id = $1 LIMIT 1")
@@ -702,6 +873,7 @@ async fn no_one_in_banca_a_reaches_banca_b() {
         cat.ticket_number.clone(),
         cat.cancelled.clone(),
     ]);
+    b_ids.extend([b_payment.clone(), b_statement.clone()]);
     let mut failures = Vec::new();
     let mut attempts = 0usize;
 
@@ -713,6 +885,7 @@ async fn no_one_in_banca_a_reaches_banca_b() {
             None,
         ));
         targeted.extend(catalog_cases(&w.b, &cat));
+        targeted.extend(account_cases(&w.b, &b_payment, &b_statement));
         for c in targeted {
             attempts += 1;
             let (status, body) = call(
@@ -737,6 +910,7 @@ async fn no_one_in_banca_a_reaches_banca_b() {
         }
         let mut creations = body_cases(&w.a, &w.b);
         creations.extend(catalog_body_cases(&w.b, &cat));
+        creations.extend(account_body_cases(&w.b));
         for c in creations {
             attempts += 1;
             let (status, body) = call(
@@ -759,6 +933,7 @@ async fn no_one_in_banca_a_reaches_banca_b() {
         }
         let lists = list_cases(&w.b)
             .into_iter()
+            .chain(commission_cases(&w.b, &cat))
             .flat_map(|p| [(p.clone(), false), (p, true)]);
         for (path, foreign_header) in lists {
             attempts += 1;

@@ -8,11 +8,14 @@ mod common;
 mod fixtures;
 
 mod accounts_month;
+mod accounts_movements;
+mod accounts_statements;
 mod activity;
 mod admin_cli;
 mod auth;
 mod bancas;
 mod bench_eval;
+mod commissions;
 mod config_cli;
 mod evaluated_summary;
 mod evaluation;

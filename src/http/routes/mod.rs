@@ -1,9 +1,12 @@
 //! One router per feature, merged in `http::api_routes`.
 
 pub mod account_statements;
+pub mod accounts_movements;
+pub mod accounts_statements;
 pub mod activity;
 pub mod auth;
 pub mod bancas;
+pub mod commissions;
 pub mod diagnostics;
 pub mod evaluated_summary;
 pub mod health;
