@@ -379,6 +379,7 @@ async fn loteria_views_split_numero_and_reventado() {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["meta"]["total"], 3, "{v}");
     assert_eq!(v["meta"]["totalPages"], 2);
+    assert_eq!(v["meta"]["readSource"], "primary", "decision 12");
     let t = v["data"].as_array().unwrap();
     assert_eq!(t.len(), 2);
     // Newest: A2's ticket of 10 + 10, then its 12.35 + 3 one.

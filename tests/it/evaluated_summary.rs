@@ -207,6 +207,7 @@ async fn only_evaluated_sorteos_count_with_exact_figures_and_buckets() {
     assert_eq!(num(&t["totalRemainingBalance"]), -8911.0);
     assert_eq!(num(&t["accumulated"]), -8911.0);
     let m = &v["meta"];
+    assert_eq!(m["readSource"], "primary", "decision 12");
     assert_eq!(num(&m["totals"]["totalSales"]), 210.0);
     assert_eq!(num(&m["totals"]["accumulated"]), -8911.0);
     assert_eq!(m["totalSorteos"], 1);

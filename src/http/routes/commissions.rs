@@ -117,10 +117,17 @@ fn period(
     Ok((from, to))
 }
 
-fn meta(e: &Effective, from: NaiveDate, to: NaiveDate) -> serde_json::Value {
+/// The answer's `meta`: range, effective filters, and which database served it (decision 12).
+fn meta(
+    e: &Effective,
+    from: NaiveDate,
+    to: NaiveDate,
+    source: crate::db::ReadSource,
+) -> serde_json::Value {
     json!({
         "range": {"fromDate": from, "toDate": to},
         "effectiveFilters": e,
+        "readSource": source.as_str(),
     })
 }
 
@@ -171,11 +178,11 @@ async fn list(
     )?;
     let tz = state.config.business_timezone.name();
     let e2 = &e;
-    let (rows, _) = state
+    let (rows, source) = state
         .pools
         .read(move |pool| async move { svc::list(&pool, e2, from, to, tz).await })
         .await?;
-    Ok(ApiResponse::ok(rows).with_meta(meta(&e, from, to)))
+    Ok(ApiResponse::ok(rows).with_meta(meta(&e, from, to, source)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,11 +262,11 @@ async fn per_loteria(
     with_payouts: bool,
 ) -> Result<ApiResponse<Vec<LoteriaFigures>>, ApiError> {
     let e2 = &e;
-    let (rows, _) = state
+    let (rows, source) = state
         .pools
         .read(move |pool| async move { svc::per_loteria(&pool, e2, day, with_payouts).await })
         .await?;
-    Ok(ApiResponse::ok(rows).with_meta(meta(&e, day, day)))
+    Ok(ApiResponse::ok(rows).with_meta(meta(&e, day, day, source)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,14 +326,16 @@ async fn tickets(
         Some(loteria),
     )?;
     let e2 = &e;
-    let ((rows, total), _) = state
+    let ((rows, total), source) = state
         .pools
         .read(move |pool| async move {
             svc::tickets(&pool, e2, day, mkey, page.limit(), page.offset()).await
         })
         .await?;
     let mut m = serde_json::to_value(page.meta(total)).unwrap_or_default();
-    if let (Some(obj), serde_json::Value::Object(extra)) = (m.as_object_mut(), meta(&e, day, day)) {
+    if let (Some(obj), serde_json::Value::Object(extra)) =
+        (m.as_object_mut(), meta(&e, day, day, source))
+    {
         obj.extend(extra);
     }
     Ok(ApiResponse::ok(rows).with_meta(m))

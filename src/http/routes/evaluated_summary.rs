@@ -112,9 +112,14 @@ async fn summary(
         tz,
     };
     let params = &params;
-    let ((data, meta), _source) = state
+    let ((data, meta), source) = state
         .pools
         .read(move |pool| async move { evaluated_summary::evaluated_summary(&pool, params).await })
         .await?;
+    // Decision 12: the meta says which database served the report.
+    let mut meta = serde_json::to_value(meta).unwrap_or_default();
+    if let Some(m) = meta.as_object_mut() {
+        m.insert("readSource".into(), source.as_str().into());
+    }
     Ok(ApiResponse::ok(data).with_meta(meta))
 }
