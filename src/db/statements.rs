@@ -494,7 +494,8 @@ pub async fn carry_forward(
 }
 
 /// Writes (or rewrites) the monthly closing of `month` ('YYYY-MM', domain-money §5.8) for every
-/// entity with statements that month, at `at`: the month's sums, its net flow
+/// entity with statements that month (of banca `banca` only, when given — a movement re-closes
+/// its own banca's months under that banca's lock), at `at`: the month's sums, its net flow
 /// (`sales − payouts − commission − collected + paid`, commission the vendedor's for vendedores
 /// and the listero's otherwise) and the remaining balance of its last statement. Returns the
 /// rows written.
@@ -502,6 +503,7 @@ pub async fn close_month(
     conn: &mut PgConnection,
     month: &str,
     at: chrono::DateTime<chrono::Utc>,
+    banca: Option<Uuid>,
 ) -> Result<u64, sqlx::Error> {
     query(
         "WITH m AS (
@@ -513,7 +515,10 @@ pub async fn close_month(
                     sum(total_paid) AS paid, sum(total_collected) AS collected,
                     (array_agg(remaining_balance ORDER BY date DESC))[1] AS remaining,
                     sum(ticket_count) AS tickets
-             FROM account_statements WHERE month = $1
+             FROM account_statements
+             WHERE date >= to_date($1, 'YYYY-MM')
+               AND date < to_date($1, 'YYYY-MM') + interval '1 month'
+               AND ($3::uuid IS NULL OR banca_id = $3)
              GROUP BY dimension, entity_id, banca_id)
          INSERT INTO monthly_closing_balances AS c (closing_month, dimension, banca_id,
              ventana_id, vendedor_id, total_sales, total_payouts, total_commission, total_paid,
@@ -534,6 +539,7 @@ pub async fn close_month(
     )
     .bind(month)
     .bind(at)
+    .bind(banca)
     .execute(conn)
     .await
     .map(|r| r.rows_affected())

@@ -94,7 +94,7 @@ pub fn monthly_closing(ctx: JobCtx) -> BoxFuture<'static, anyhow::Result<Value>>
             Some(other) => anyhow::bail!("month must be YYYY-MM, got {other}"),
         };
         let mut conn = ctx.pool.acquire().await?;
-        let rows = db::statements::close_month(&mut conn, &month, ctx.now)
+        let rows = db::statements::close_month(&mut conn, &month, ctx.now, None)
             .await
             .context("writing the monthly closing")?;
         Ok(json!({ "month": month, "closedCount": rows, "executedAt": ctx.now }))

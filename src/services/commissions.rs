@@ -522,10 +522,11 @@ fn amount(v: Decimal) -> String {
 }
 
 fn esc(v: &str) -> String {
+    let v = crate::services::exports::safe_text(v);
     if v.contains([',', '\n', '\r', '"']) {
         format!("\"{}\"", v.replace('"', "\"\""))
     } else {
-        v.to_string()
+        v
     }
 }
 
@@ -784,5 +785,7 @@ mod tests {
         assert_eq!(percent(Decimal::ONE, Decimal::ZERO), Decimal::ZERO);
         assert_eq!(esc("a,b"), "\"a,b\"");
         assert_eq!(esc("a\"b"), "\"a\"\"b\"");
+        assert_eq!(esc("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(esc("@x,y"), "\"'@x,y\"");
     }
 }

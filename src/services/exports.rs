@@ -10,6 +10,18 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 
+/// A text as a spreadsheet will read it safely: text starting with `=`, `+`, `-`, `@`, a tab or
+/// a carriage return would be run as a formula when the file is opened (CSV injection), so it
+/// gets a leading `'`. Names, notes and codes are written by users; money and counts are not
+/// text cells.
+pub fn safe_text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 /// One cell.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -77,7 +89,7 @@ pub fn csv(sheets: &[Sheet]) -> Result<Vec<u8>, ExportError> {
         w.write_record(&sheet.header)?;
         for row in &sheet.rows {
             w.write_record(row.iter().map(|c| match c {
-                Cell::Text(s) => s.clone(),
+                Cell::Text(s) => safe_text(s),
                 Cell::Money(d) => money_text(*d),
                 Cell::Int(n) => n.to_string(),
                 Cell::Empty => String::new(),
@@ -175,5 +187,21 @@ mod tests {
     fn xlsx_is_a_zip() {
         let body = xlsx(&[sheet()]).unwrap();
         assert_eq!(&body[..4], b"PK\x03\x04");
+    }
+}
+
+#[cfg(test)]
+mod csv_injection_tests {
+    use super::safe_text;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(safe_text("=1+1"), "'=1+1");
+        assert_eq!(safe_text("+50"), "'+50");
+        assert_eq!(safe_text("-x"), "'-x");
+        assert_eq!(safe_text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(safe_text("\tx"), "'\tx");
+        assert_eq!(safe_text("María"), "María");
+        assert_eq!(safe_text(""), "");
     }
 }

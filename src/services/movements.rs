@@ -95,6 +95,7 @@ fn month_of(d: NaiveDate) -> String {
 /// balance every later month ends with.
 async fn close_past_months(
     conn: &mut PgConnection,
+    banca: Uuid,
     from: NaiveDate,
     tz: Tz,
 ) -> Result<(), sqlx::Error> {
@@ -103,7 +104,7 @@ async fn close_past_months(
     let current = today.with_day(1).unwrap_or(today);
     let mut month = from.with_day(1).unwrap_or(from);
     while month < current {
-        statements::close_month(conn, &month_of(month), now).await?;
+        statements::close_month(conn, &month_of(month), now, Some(banca)).await?;
         month = month.checked_add_months(Months::new(1)).unwrap_or(current);
     }
     Ok(())
@@ -373,7 +374,7 @@ pub async fn create(
     };
     statements::rebuild_from(&mut tx, target.banca, req.date).await?;
     db::link_statement(&mut tx, id).await?;
-    close_past_months(&mut tx, req.date, tz).await?;
+    close_past_months(&mut tx, target.banca, req.date, tz).await?;
     let payment = db::find(&mut tx, id, false)
         .await?
         .ok_or_else(payment_not_found)?;
@@ -452,7 +453,7 @@ pub async fn reverse(
     db::link_statement(&mut tx, id).await?;
     // Decision: the closing of a past month follows a reversal too (the existing system only
     // recomputed it on creation, §5.8 [REF-DEFECT]).
-    close_past_months(&mut tx, m.date, tz).await?;
+    close_past_months(&mut tx, m.banca_id, m.date, tz).await?;
     let payment = db::find(&mut tx, id, false)
         .await?
         .ok_or_else(payment_not_found)?;
@@ -678,6 +679,7 @@ pub async fn reset_balance(
     db::set_balance_reset(&mut tx, vendedor_id, stamp.as_deref()).await?;
     let from = previous_day.map_or(today, |d| d.min(today));
     statements::rebuild_from(&mut tx, banca, from).await?;
+    close_past_months(&mut tx, banca, from, tz).await?;
     let statement = db::statement_of(&mut tx, "vendedor", vendedor_id, today).await?;
     activity::record(
         &mut tx,

@@ -806,3 +806,37 @@ async fn export_csv_and_xlsx() {
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["code"], "VALIDATION_ERROR");
 }
+
+#[tokio::test]
+async fn dates_out_of_range_and_long_ranges_are_400_never_500() {
+    let s = shop().await;
+    let w = &s.w;
+    let admin = &w.admin;
+    for path in [
+        "/api/v1/accounts/statement?scope=all&dimension=banca&date=-5000-01-01",
+        "/api/v1/accounts/statement?scope=all&dimension=banca&month=-500-01",
+        "/api/v1/accounts/statement?scope=all&dimension=banca&month=2026-13",
+        "/api/v1/accounts/statement/0099-01-01/bySorteo?dimension=banca",
+        "/api/v1/commissions?scope=all&dimension=ventana&date=range&fromDate=1900-01-01&toDate=2026-01-01",
+    ] {
+        let (st, v) = get(&s, admin, path).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{path}: {v}");
+        assert!(v["code"].is_string(), "{v}");
+    }
+    // A movement dated more than two years back is refused before anything is written.
+    let (st, v) = call(
+        &w.app,
+        Method::POST,
+        "/api/v1/accounts/payment",
+        Some(&admin.token),
+        Some(
+            &json!({"date": "2020-01-01", "bancaId": w.a.banca_id, "amount": 10,
+                     "type": "payment", "method": "cash"}),
+        ),
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["details"][0]["field"], "date", "{v}");
+    let n: i64 = scalar(w, "SELECT count(*) FROM account_payments").await;
+    assert_eq!(n, 0);
+}

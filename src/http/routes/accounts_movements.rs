@@ -211,9 +211,13 @@ pub struct CreateBody {
 fn parse_day(v: &str) -> Option<NaiveDate> {
     let v = v.trim();
     (v.len() == 10)
-        .then(|| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+        .then(|| crate::domain::schedule::parse_date(v).ok())
         .flatten()
 }
+
+/// How far back a movement may be dated: two years (older corrections are a data repair, not a
+/// movement; each month between the movement and today has its closing recomputed).
+const MAX_MOVEMENT_AGE_DAYS: i64 = 731;
 
 /// `HH:MM` (24 h, two digits each).
 fn parse_time(v: &str) -> Option<NaiveTime> {
@@ -235,6 +239,9 @@ fn validate_create(
     match date {
         None => c.fail("date", "invalid_format", "debe tener el formato YYYY-MM-DD"),
         Some(d) if d > today => c.fail("date", "future_date", "la fecha no puede ser futura"),
+        Some(d) if d < today - chrono::Duration::days(MAX_MOVEMENT_AGE_DAYS) => {
+            c.fail("date", "too_old", "la fecha no puede tener más de dos años")
+        }
         _ => {}
     }
     let time = body

@@ -201,7 +201,7 @@ fn parse_sort(v: Option<&str>) -> Result<bool, ApiError> {
 }
 
 fn parse_day(v: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
+    crate::domain::schedule::parse_date(v).ok()
 }
 
 /// The inclusive business days of `month` (`YYYY-MM`) or `date` (a `YYYY-MM-DD` day or a token:
@@ -224,8 +224,7 @@ fn days(
             ));
         }
         let valid = m.len() == 7 && m.as_bytes()[4] == b'-';
-        let d = NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
-            .ok()
+        let d = parse_day(&format!("{m}-01"))
             .filter(|_| valid)
             .ok_or_else(|| query_error("month", "invalid_format", "debe tener la forma YYYY-MM"))?;
         reads::month_bounds(d)

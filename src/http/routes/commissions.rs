@@ -95,6 +95,9 @@ fn scoped(
     Ok(svc::effective(&auth.0, &req))
 }
 
+/// The longest range a commissions query may cover, in days (as account statements).
+const MAX_DAYS: i64 = 366;
+
 /// The inclusive days of `date`/`fromDate`/`toDate` (default `today`).
 fn period(
     state: &AppState,
@@ -112,6 +115,13 @@ fn period(
             "fromDate",
             "invalid_range",
             "debe ser anterior o igual a toDate",
+        ));
+    }
+    if (to - from).num_days() >= MAX_DAYS {
+        return Err(query_error(
+            "fromDate",
+            "range_too_long",
+            "el rango no puede pasar de 366 días",
         ));
     }
     Ok((from, to))
