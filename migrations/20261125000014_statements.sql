@@ -97,6 +97,8 @@ CREATE TABLE account_payments (
 CREATE INDEX account_payments_banca_date_idx ON account_payments (banca_id, date);
 CREATE INDEX account_payments_vendedor_date_idx ON account_payments (vendedor_id, date)
     WHERE vendedor_id IS NOT NULL;
+CREATE INDEX account_payments_ventana_date_idx ON account_payments (ventana_id, date)
+    WHERE ventana_id IS NOT NULL;
 
 CREATE TABLE statement_refreshes (
     id              bigserial PRIMARY KEY,
