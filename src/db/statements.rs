@@ -168,8 +168,9 @@ fn business_tz() -> &'static str {
 /// The figures of every entity (banca, ventana, vendedor) of banca `$1` on every business day
 /// from `$2` on, computed from tickets and movements (CTE `day`: `dim, entity, d, sales,
 /// payouts, listero, vend, n, paid, collected, balance`), for the days that have activity or a
-/// statement. `$3` is the business time zone. A vendedor with `settings.balanceResetAt` counts
-/// only tickets and movements created at or after that instant.
+/// statement. `$3` is the business time zone. A vendedor with `settings.balanceResetAt` counts,
+/// from the reset's business day on, only tickets and movements created at or after that
+/// instant (earlier days are left as they were).
 const DAY_FIGURES: &str = "
     resets AS (
          SELECT u.id AS vendedor, (u.settings->>'balanceResetAt')::timestamptz AS at
@@ -178,7 +179,8 @@ const DAY_FIGURES: &str = "
            AND COALESCE(u.settings->>'balanceResetAt', '') <> ''),
     pop AS (
          SELECT t.id, t.business_date AS d, t.ventana_id, t.vendedor_id, t.total_payout,
-                (r.at IS NULL OR t.created_at >= r.at) AS after_reset
+                (r.at IS NULL OR t.business_date < (r.at AT TIME ZONE $3)::date
+                 OR t.created_at >= r.at) AS after_reset
          FROM tickets t JOIN sorteos s ON s.id = t.sorteo_id
          LEFT JOIN resets r ON r.vendedor = t.vendedor_id
          WHERE t.banca_id = $1 AND t.business_date >= $2
@@ -226,7 +228,8 @@ const DAY_FIGURES: &str = "
          FROM account_payments p
          LEFT JOIN resets r ON r.vendedor = p.vendedor_id
          WHERE p.banca_id = $1 AND p.date >= $2 AND NOT p.is_reversed
-           AND (r.at IS NULL OR p.created_at >= r.at)
+           AND (r.at IS NULL OR p.date < (r.at AT TIME ZONE $3)::date
+                OR p.created_at >= r.at)
          GROUP BY 1, 2, 3),
     stored AS (
          SELECT dimension AS dim, entity_id AS entity, date AS d,
@@ -257,10 +260,12 @@ const DAY_FIGURES: &str = "
 
 /// Books, for every settled statement of banca `banca` dated `from` or later whose recomputed
 /// figures differ from the settled ones, the difference as an adjustment on an open day
-/// (decision 11): today's business day, or the day after the settled one if that is later. An
-/// existing adjustment of that settled day gets the new amount (its booked day stays); one whose
-/// difference is now zero is removed. The settled rows themselves are never touched. Returns the
-/// adjustments written or removed.
+/// (decision 11): the first day not settled from today's business day (or the day after the
+/// settled one, if later) on. Adjustments already booked on a day that is itself settled are
+/// final; the open adjustment of
+/// a settled day (at most one) carries `recomputed − settled − Σ final adjustments`: it is
+/// updated, created, or removed when that is zero. Nothing settled is ever touched, and running
+/// it twice changes nothing. Returns the adjustments written or removed.
 pub async fn book_adjustments(
     conn: &mut PgConnection,
     banca: Uuid,
@@ -268,28 +273,56 @@ pub async fn book_adjustments(
 ) -> Result<u64, sqlx::Error> {
     let sql = format!(
         "WITH {DAY_FIGURES},
-         diff AS (
-             SELECT dim, entity, d,
-                    (balance + paid - collected) - stored_delta AS amount
-             FROM day WHERE settled),
-         up AS (
-             INSERT INTO statement_adjustments AS a (banca_id, dimension, entity_id,
-                 settled_date, applied_date, amount, reason)
-             SELECT $1, dim, entity, d,
-                    greatest((now() AT TIME ZONE $3)::date, d + 1), amount,
-                    'Corrección de un día cerrado'
-             FROM diff WHERE amount <> 0
-             ON CONFLICT (dimension, entity_id, settled_date) DO UPDATE SET
-                 amount = EXCLUDED.amount, updated_at = now()
-             WHERE a.amount <> EXCLUDED.amount
+         booked AS (
+             SELECT a.id, a.dimension AS dim, a.entity_id AS entity, a.settled_date AS d,
+                    a.amount,
+                    EXISTS (SELECT 1 FROM account_statements s
+                            WHERE s.dimension = a.dimension AND s.entity_id = a.entity_id
+                              AND s.date = a.applied_date AND s.settled_at IS NOT NULL) AS final
+             FROM statement_adjustments a
+             WHERE a.banca_id = $1 AND a.settled_date >= $2),
+         want AS (
+             SELECT day.dim, day.entity, day.d,
+                    (day.balance + day.paid - day.collected) - day.stored_delta
+                      - COALESCE((SELECT sum(b.amount) FROM booked b
+                                  WHERE b.final AND b.dim = day.dim AND b.entity = day.entity
+                                    AND b.d = day.d), 0) AS amount
+             FROM day WHERE day.settled),
+         open AS (
+             SELECT b.id, b.dim, b.entity, b.d, b.amount FROM booked b WHERE NOT b.final),
+         upd AS (
+             UPDATE statement_adjustments a SET amount = w.amount, updated_at = now()
+             FROM open o JOIN want w ON w.dim = o.dim AND w.entity = o.entity AND w.d = o.d
+             WHERE a.id = o.id AND w.amount <> 0 AND o.amount <> w.amount
              RETURNING 1),
-         gone AS (
+         del AS (
              DELETE FROM statement_adjustments a
-             USING diff
-             WHERE a.banca_id = $1 AND a.dimension = diff.dim AND a.entity_id = diff.entity
-               AND a.settled_date = diff.d AND diff.amount = 0
+             USING open o JOIN want w ON w.dim = o.dim AND w.entity = o.entity AND w.d = o.d
+             WHERE a.id = o.id AND w.amount = 0
+             RETURNING 1),
+         ins AS (
+             INSERT INTO statement_adjustments (banca_id, dimension, entity_id, settled_date,
+                 applied_date, amount, reason)
+             SELECT $1, w.dim, w.entity, w.d,
+                    -- The first day on or after max(today, settled day + 1) that is not
+                    -- settled for the entity.
+                    (SELECT min(g)::date
+                     FROM generate_series(greatest((now() AT TIME ZONE $3)::date, w.d + 1),
+                                          greatest((now() AT TIME ZONE $3)::date, w.d + 1) + 400,
+                                          interval '1 day') g
+                     WHERE NOT EXISTS (
+                         SELECT 1 FROM account_statements s
+                         WHERE s.dimension = w.dim AND s.entity_id = w.entity
+                           AND s.date = g::date AND s.settled_at IS NOT NULL)),
+                    w.amount, 'Corrección de un día cerrado'
+             FROM want w
+             WHERE w.amount <> 0
+               AND NOT EXISTS (SELECT 1 FROM open o
+                               WHERE o.dim = w.dim AND o.entity = w.entity AND o.d = w.d)
+             ON CONFLICT (dimension, entity_id, settled_date, applied_date) DO NOTHING
              RETURNING 1)
-         SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM gone)"
+         SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM del)
+                + (SELECT count(*) FROM ins)"
     );
     let n: i64 = query_scalar(&sql)
         .bind(banca)

@@ -615,3 +615,69 @@ async fn a_balance_reset_starts_the_sellers_statement_from_zero() {
         Some(f(["150", "0", "0", "0", "150", "0", "0", "150"], 2))
     );
 }
+
+#[tokio::test]
+async fn a_correction_booked_on_a_day_settled_since_is_final_and_the_next_one_goes_later() {
+    let s = shop().await;
+    let w = &s.w;
+    let seller = &w.a.vendedores[0];
+    let day = sorteo_day(&s, s.sorteo).await;
+    sell_on(&s, s.sorteo, seller, json!([numero("05", 20.0)])).await;
+    let (st, v) = evaluate(&s, &w.admin, json!({"winningNumber": "05"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    settle(&s).await;
+    let close = |when: String| {
+        format!(
+            "UPDATE account_statements SET settled_at = now(), is_settled = true, can_edit = false
+             WHERE dimension = 'vendedor' AND entity_id = '{}' AND date = '{when}'",
+            seller.user_id
+        )
+    };
+    exec(w, &close(day.clone())).await;
+    let (st, v) = revert(&s, &w.admin, json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    settle(&s).await;
+    let next: String = scalar(
+        w,
+        &format!("SELECT to_char('{day}'::date + 1, 'YYYY-MM-DD')"),
+    )
+    .await;
+    let after: String = scalar(
+        w,
+        &format!("SELECT to_char('{day}'::date + 2, 'YYYY-MM-DD')"),
+    )
+    .await;
+    // The +1780 correction is booked on the next day, which is then settled too.
+    exec(w, &close(next.clone())).await;
+    let (st, v) = evaluate(&s, &w.admin, json!({"winningNumber": "05"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    settle(&s).await;
+    let adjustments: Vec<(String, String, Decimal)> = sqlx::query_as(
+        "SELECT to_char(settled_date, 'YYYY-MM-DD'), to_char(applied_date, 'YYYY-MM-DD'), amount
+         FROM statement_adjustments WHERE dimension = 'vendedor' ORDER BY applied_date",
+    )
+    .fetch_all(&mut w.db.connect().await)
+    .await
+    .unwrap();
+    assert_eq!(
+        adjustments,
+        vec![
+            (day.clone(), next.clone(), dec("1780")),
+            (day.clone(), after.clone(), dec("-1780")),
+        ],
+        "the booked correction stays; the new difference is a new adjustment on an open day"
+    );
+    let last: (Decimal, Decimal) = sqlx::query_as(
+        "SELECT total_adjustments, remaining_balance FROM account_statements
+         WHERE dimension = 'vendedor' AND date = $1::date",
+    )
+    .bind(&after)
+    .fetch_one(&mut w.db.connect().await)
+    .await
+    .unwrap();
+    assert_eq!(
+        last,
+        (dec("-1780"), dec("-1780")),
+        "the balance is the true one again"
+    );
+}
