@@ -311,7 +311,7 @@ pub async fn run_router(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DrainTimeout> {
-    tokio::spawn(refresh_statements(state.clone()));
+    let refresher = tokio::spawn(refresh_statements(state.clone()));
     let jobs = state
         .config
         .jobs_enabled
@@ -357,6 +357,9 @@ pub async fn run_router(
             .await;
     }
     state.shutdown.cancel();
+    // A rebuild in progress finishes (or, past this, is rolled back when the pools close; its
+    // request stays queued).
+    let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, refresher).await;
     result
 }
 
@@ -414,7 +417,7 @@ pub async fn work(config: Config) -> anyhow::Result<()> {
             )
             .await;
             state.shutdown.cancel();
-            let _ = refresher.await;
+            let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, refresher).await;
             Ok(())
         }
     };

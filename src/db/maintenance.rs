@@ -35,8 +35,9 @@ pub async fn delete_activity_logs_before(
 }
 
 /// Deletes at most `batch` finished job runs that finished before `before`. Running runs are
-/// never touched, and each job keeps its latest finished run and its latest successful run, so
-/// health reports ("last run", "last success") survive a job that seldom runs.
+/// never touched, and each job keeps its latest finished run, its latest successful run (health
+/// reports' "last run" and "last success" survive a job that seldom runs) and the run of its
+/// latest scheduled due time (so that due time is never claimed again).
 pub async fn delete_job_runs_before(
     pool: &PgPool,
     before: DateTime<Utc>,
@@ -50,7 +51,13 @@ pub async fn delete_job_runs_before(
              UNION
              (SELECT DISTINCT ON (job) id FROM job_runs
                WHERE status = 'succeeded'
-               ORDER BY job, started_at DESC, id DESC)),
+               ORDER BY job, started_at DESC, id DESC)
+             UNION
+             -- The latest scheduled due time: without its row an instance starting afresh
+             -- would claim (and run) that due time again.
+             (SELECT DISTINCT ON (job) id FROM job_runs
+               WHERE trigger = 'schedule'
+               ORDER BY job, due_at DESC, id DESC)),
          old AS (
              SELECT id FROM job_runs
               WHERE status <> 'running' AND finished_at < $1

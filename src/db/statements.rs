@@ -445,12 +445,14 @@ pub async fn rebuild_from(
         .map(|r| r.rows_affected())
 }
 
-/// Settles (decision 11: closes for good) up to `limit` unsettled statements dated before
-/// `cutoff`, oldest first, at `at` by `by`; statements of a banca with a pending rebuild from
-/// their date or earlier are left for a later run (they may be about to change). Returns
-/// `(settled, left because a rebuild is pending)`.
+/// Settles (decision 11: closes for good) up to `limit` unsettled statements of banca `banca`
+/// dated before `cutoff`, oldest first, at `at` by `by`; if the banca has a pending rebuild, the
+/// statements from its day on are left for a later run (they may be about to change). The
+/// caller holds [`lock_banca`], so no rebuild of the banca is half-way. Returns `(settled, left
+/// because a rebuild is pending)`.
 pub async fn settle_before(
     conn: &mut PgConnection,
+    banca: Uuid,
     cutoff: NaiveDate,
     limit: i64,
     at: chrono::DateTime<chrono::Utc>,
@@ -459,11 +461,11 @@ pub async fn settle_before(
     query_as(
         "WITH pending AS (
              SELECT banca_id, min(from_date) AS from_date FROM statement_refreshes
-             GROUP BY banca_id),
+             WHERE banca_id = $5 GROUP BY banca_id),
          cand AS (
              SELECT s.id FROM account_statements s
              LEFT JOIN pending p ON p.banca_id = s.banca_id
-             WHERE s.settled_at IS NULL AND s.date < $1
+             WHERE s.banca_id = $5 AND s.settled_at IS NULL AND s.date < $1
                AND (p.from_date IS NULL OR s.date < p.from_date)
              ORDER BY s.date, s.id LIMIT $2
              FOR UPDATE OF s SKIP LOCKED),
@@ -481,32 +483,36 @@ pub async fn settle_before(
     .bind(limit)
     .bind(at)
     .bind(by)
+    .bind(banca)
     .fetch_one(conn)
     .await
 }
 
-/// Carry-forward (domain-money §5.5 step 5): a zero-activity statement on `day` for every active
-/// banca, active ventana and active VENDEDOR (with a ventana) that has none, carrying the
+/// Carry-forward (domain-money §5.5 step 5): a zero-activity statement on `day` for banca
+/// `banca` (if active) and each of its active ventanas and active VENDEDORes that has none,
+/// under the caller's [`lock_banca`], carrying the
 /// remaining balance of its latest earlier statement (0 without one). Returns
 /// `(created, already there)`.
 pub async fn carry_forward(
     conn: &mut PgConnection,
+    banca: Uuid,
     day: NaiveDate,
 ) -> Result<(i64, i64), sqlx::Error> {
     query_as(
         "WITH ents AS (
              SELECT 'banca' AS dim, b.id AS banca_id, NULL::uuid AS ventana_id,
                     NULL::uuid AS vendedor_id, b.id AS entity
-             FROM bancas b WHERE b.is_active AND b.deleted_at IS NULL
+             FROM bancas b WHERE b.id = $2 AND b.is_active AND b.deleted_at IS NULL
              UNION ALL
              SELECT 'ventana', v.banca_id, v.id, NULL, v.id
              FROM ventanas v JOIN bancas b ON b.id = v.banca_id
-             WHERE v.is_active AND v.deleted_at IS NULL AND b.deleted_at IS NULL
+             WHERE v.banca_id = $2 AND v.is_active AND v.deleted_at IS NULL
+               AND b.deleted_at IS NULL
              UNION ALL
              SELECT 'vendedor', v.banca_id, u.ventana_id, u.id, u.id
              FROM users u JOIN ventanas v ON v.id = u.ventana_id
-             WHERE u.role = 'VENDEDOR' AND u.is_active AND u.deleted_at IS NULL
-               AND v.deleted_at IS NULL),
+             WHERE v.banca_id = $2 AND u.role = 'VENDEDOR' AND u.is_active
+               AND u.deleted_at IS NULL AND v.deleted_at IS NULL),
          ins AS (
              INSERT INTO account_statements (date, month, dimension, banca_id, ventana_id,
                  vendedor_id, remaining_balance, accumulated_balance)
@@ -522,6 +528,7 @@ pub async fn carry_forward(
          SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM ents) - (SELECT count(*) FROM ins)",
     )
     .bind(day)
+    .bind(banca)
     .fetch_one(conn)
     .await
 }
@@ -576,4 +583,36 @@ pub async fn close_month(
     .execute(conn)
     .await
     .map(|r| r.rows_affected())
+}
+
+/// Bancas that may need settlement or carry-forward: the active ones and those with unsettled
+/// statements before `cutoff`.
+pub async fn bancas_to_settle(
+    conn: &mut PgConnection,
+    cutoff: NaiveDate,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    query_scalar(
+        "SELECT id FROM bancas WHERE is_active AND deleted_at IS NULL
+         UNION SELECT DISTINCT banca_id FROM account_statements
+               WHERE settled_at IS NULL AND date < $1
+         ORDER BY 1",
+    )
+    .bind(cutoff)
+    .fetch_all(conn)
+    .await
+}
+
+/// Bancas with statements in `month` ('YYYY-MM').
+pub async fn bancas_in_month(
+    conn: &mut PgConnection,
+    month: &str,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    query_scalar(
+        "SELECT DISTINCT banca_id FROM account_statements
+         WHERE date >= to_date($1, 'YYYY-MM') AND date < to_date($1, 'YYYY-MM') + interval '1 month'
+         ORDER BY 1",
+    )
+    .bind(month)
+    .fetch_all(conn)
+    .await
 }

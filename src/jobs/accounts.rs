@@ -40,14 +40,40 @@ pub fn settlement(ctx: JobCtx) -> BoxFuture<'static, anyhow::Result<Value>> {
         }
         let today = LocalNow::at(ctx.now, ctx.settings.business_tz).date;
         let cutoff = today - chrono::Duration::days(i64::from(cfg.settlement_age_days));
-        let limit = i64::from(cfg.batch_size).min(MAX_BATCH);
-        let (settled, pending) =
-            db::statements::settle_before(&mut conn, cutoff, limit, ctx.now, ctx.requested_by)
+        let mut budget = i64::from(cfg.batch_size).min(MAX_BATCH);
+        drop(conn);
+        let bancas = {
+            let mut conn = ctx.pool.acquire().await?;
+            db::statements::bancas_to_settle(&mut conn, cutoff).await?
+        };
+        let (mut settled, mut pending, mut created, mut present) = (0i64, 0i64, 0i64, 0i64);
+        // One banca at a time under its statement lock: no rebuild of it is half-way while its
+        // days are settled or carried forward.
+        for banca in bancas {
+            let mut tx = ctx.pool.begin().await?;
+            db::statements::lock_banca(&mut tx, banca).await?;
+            if budget > 0 {
+                let (s, p) = db::statements::settle_before(
+                    &mut tx,
+                    banca,
+                    cutoff,
+                    budget,
+                    ctx.now,
+                    ctx.requested_by,
+                )
                 .await
                 .context("settling statements")?;
-        let (created, present) = db::statements::carry_forward(&mut conn, today)
-            .await
-            .context("carrying balances forward")?;
+                budget -= s;
+                settled += s;
+                pending += p;
+            }
+            let (c, p) = db::statements::carry_forward(&mut tx, banca, today)
+                .await
+                .context("carrying balances forward")?;
+            created += c;
+            present += p;
+            tx.commit().await?;
+        }
         Ok(json!({
             "success": true,
             "settledCount": settled,
@@ -93,10 +119,21 @@ pub fn monthly_closing(ctx: JobCtx) -> BoxFuture<'static, anyhow::Result<Value>>
             Some(Value::String(m)) if valid_month(m) => m.clone(),
             Some(other) => anyhow::bail!("month must be YYYY-MM, got {other}"),
         };
-        let mut conn = ctx.pool.acquire().await?;
-        let rows = db::statements::close_month(&mut conn, &month, ctx.now, None)
-            .await
-            .context("writing the monthly closing")?;
+        let bancas = {
+            let mut conn = ctx.pool.acquire().await?;
+            db::statements::bancas_in_month(&mut conn, &month).await?
+        };
+        let mut rows = 0;
+        // Per banca under its statement lock, so a movement re-closing the same month of the
+        // banca cannot interleave.
+        for banca in bancas {
+            let mut tx = ctx.pool.begin().await?;
+            db::statements::lock_banca(&mut tx, banca).await?;
+            rows += db::statements::close_month(&mut tx, &month, ctx.now, Some(banca))
+                .await
+                .context("writing the monthly closing")?;
+            tx.commit().await?;
+        }
         Ok(json!({ "month": month, "closedCount": rows, "executedAt": ctx.now }))
     }
     .boxed()

@@ -288,14 +288,32 @@ impl Runner {
         .await
     }
 
-    /// Releases every run this instance holds (shutdown): another instance takes them over at
-    /// its next tick.
-    async fn release_all(&self) -> Result<u64, sqlx::Error> {
+    /// Releases the runs `ids` this instance's scheduling loop still holds (shutdown): another
+    /// instance takes them over at its next tick. Runs asked for through the API or the CLI are
+    /// not released: their caller is still waiting for them.
+    async fn release(&self, ids: &[i64]) -> Result<u64, sqlx::Error> {
         query(
             "UPDATE job_runs SET lease_until = now()
-             WHERE instance = $1 AND status = 'running'",
+             WHERE id = ANY($2) AND instance = $1 AND status = 'running'",
         )
         .bind(&*self.instance)
+        .bind(ids)
+        .execute(&self.pool)
+        .await
+        .map(|r| r.rows_affected())
+    }
+
+    /// Marks failed the runs of `job` started by a user (API or CLI) whose instance stopped
+    /// renewing their lease: nobody waits for them any more, and they would keep the job
+    /// "running" for ever when no scheduling loop runs to take them over.
+    async fn fail_abandoned_manual(&self, job: &str) -> Result<u64, sqlx::Error> {
+        query(
+            "UPDATE job_runs SET status = 'failed', finished_at = clock_timestamp(),
+                 error = 'abandoned: its instance stopped before it finished'
+             WHERE job = $1 AND status = 'running' AND trigger <> 'schedule'
+               AND lease_until < now()",
+        )
+        .bind(job)
         .execute(&self.pool)
         .await
         .map(|r| r.rows_affected())
@@ -319,6 +337,7 @@ impl Runner {
         // If this future is dropped (the instance stops), the body stops with it.
         let mut body = AbortOnDrop(tokio::spawn((def.body)(ctx)));
         let renew_every = (self.lease / 3).max(Duration::from_millis(200));
+        let mut renewed = std::time::Instant::now();
         let result: Result<Value, String> = loop {
             tokio::select! {
                 joined = &mut body.0 => {
@@ -330,17 +349,26 @@ impl Runner {
                     };
                 }
                 _ = tokio::time::sleep(renew_every) => {
-                    match self.renew(claimed.id).await {
-                        Ok(true) => {}
-                        Ok(false) => {
+                    let renewal = tokio::time::timeout(renew_every, self.renew(claimed.id)).await;
+                    match renewal {
+                        Ok(Ok(true)) => renewed = std::time::Instant::now(),
+                        Ok(Ok(false)) => {
                             body.0.abort();
                             tracing::warn!(job = def.name, run = claimed.id,
                                 "job run lost its lease; stopped here (another instance runs it)");
                             return Err(RunError::Failed("lease lost".into()));
                         }
-                        Err(e) => {
-                            tracing::warn!(job = def.name, run = claimed.id, error = %e,
+                        Ok(Err(_)) | Err(_) => {
+                            tracing::warn!(job = def.name, run = claimed.id,
                                 "cannot renew the job lease");
+                            // Before the lease can run out, stop: another instance may take the
+                            // run over, and the body must never run twice at once.
+                            if renewed.elapsed() + renew_every >= self.lease {
+                                body.0.abort();
+                                tracing::error!(job = def.name, run = claimed.id,
+                                    "job run stopped: its lease could not be renewed");
+                                return Err(RunError::Failed("lease could not be renewed".into()));
+                            }
                         }
                     }
                 }
@@ -381,6 +409,7 @@ impl Runner {
         params: Value,
     ) -> Result<RunReport, RunError> {
         let def = self.job(job).ok_or(RunError::UnknownJob)?;
+        self.fail_abandoned_manual(def.name).await?;
         let now: DateTime<Utc> = query_scalar("SELECT clock_timestamp()")
             .fetch_one(&self.pool)
             .await?;
@@ -401,10 +430,12 @@ impl Runner {
     async fn tick(
         &self,
         running: &mut JoinSet<()>,
+        held: &mut Vec<i64>,
         settled: &mut HashMap<&'static str, DateTime<Utc>>,
         bad_cron: &mut HashMap<&'static str, String>,
     ) -> Result<(), sqlx::Error> {
         while let Some(c) = self.take_over().await? {
+            held.push(c.id);
             tracing::warn!(job = %c.job, run = c.id, "taking over a job run whose instance stopped");
             let me = self.clone();
             running.spawn(async move {
@@ -442,6 +473,7 @@ impl Runner {
             {
                 Some(c) => {
                     settled.insert(def.name, due);
+                    held.push(c.id);
                     let me = self.clone();
                     running.spawn(async move {
                         let _ = me.execute(c).await;
@@ -472,9 +504,16 @@ impl Runner {
         let mut running: JoinSet<()> = JoinSet::new();
         let mut settled: HashMap<&'static str, DateTime<Utc>> = HashMap::new();
         let mut bad_cron: HashMap<&'static str, String> = HashMap::new();
+        let mut held: Vec<i64> = Vec::new();
         tracing::info!(instance = %self.instance, jobs = self.jobs.len(), "job engine started");
         loop {
-            if let Err(e) = self.tick(&mut running, &mut settled, &mut bad_cron).await {
+            if running.is_empty() {
+                held.clear();
+            }
+            if let Err(e) = self
+                .tick(&mut running, &mut held, &mut settled, &mut bad_cron)
+                .await
+            {
                 tracing::warn!(error = %e, "job engine cannot reach the database; retrying");
             }
             while running.try_join_next().is_some() {}
@@ -494,7 +533,7 @@ impl Runner {
             .await;
             if waited.is_err() {
                 running.abort_all();
-                match self.release_all().await {
+                match self.release(&held).await {
                     Ok(n) => tracing::warn!(released = n, "job runs released for another instance"),
                     Err(e) => {
                         tracing::error!(error = %e, "cannot release job runs; they are taken over after their lease")

@@ -348,3 +348,54 @@ async fn a_failing_job_leaves_a_failed_row_with_its_error_and_run_now_reports_it
     assert!(matches!(unknown, Err(RunError::UnknownJob)));
     pool.close().await;
 }
+
+#[tokio::test]
+async fn a_manual_run_abandoned_by_its_instance_does_not_block_the_job_for_ever() {
+    let (_db, pool) = setup().await;
+    sqlx::query("UPDATE test_gate SET open = true")
+        .execute(&pool)
+        .await
+        .unwrap();
+    // A manual run whose instance died (no scheduling loop runs anywhere to take it over).
+    sqlx::query(
+        "INSERT INTO job_runs (job, due_at, trigger, status, instance, lease_until)
+         VALUES ('missed_yearly', now() - interval '1 hour', 'manual', 'running', 'gone',
+                 now() - interval '1 minute')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let r = runner(
+        &pool,
+        vec![def("missed_yearly", yearly, gated_body)],
+        "a",
+        5_000,
+    );
+    let out = r
+        .run_now("missed_yearly", Trigger::Manual, None, json!({}))
+        .await;
+    assert!(out.is_ok(), "{out:?}");
+    let rows: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT instance, status, error FROM job_runs ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].1, "failed");
+    assert!(rows[0].2.as_deref().unwrap().contains("abandoned"));
+    assert_eq!((rows[1].0.as_str(), rows[1].1.as_str()), ("a", "succeeded"));
+    // An abandoned *scheduled* run is the scheduling loop's to take over: still refused.
+    sqlx::query(
+        "INSERT INTO job_runs (job, due_at, trigger, status, instance, lease_until)
+         VALUES ('missed_yearly', now() - interval '2 hours', 'schedule', 'running', 'gone',
+                 now() - interval '1 minute')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let out = r
+        .run_now("missed_yearly", Trigger::Manual, None, json!({}))
+        .await;
+    assert!(matches!(out, Err(RunError::AlreadyRunning)), "{out:?}");
+    pool.close().await;
+}
