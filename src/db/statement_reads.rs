@@ -135,8 +135,18 @@ pub async fn opening_before(
 ) -> Result<Decimal, sqlx::Error> {
     let sql = format!(
         "SELECT COALESCE(sum(remaining_balance), 0) FROM (
-             SELECT DISTINCT ON (s.entity_id) s.remaining_balance
+             SELECT DISTINCT ON (s.entity_id)
+                    -- A seller's balance reset starts its balance from 0 on the reset's day:
+                    -- a statement from before that day does not open a later day.
+                    CASE WHEN s.dimension = 'vendedor' AND r.day IS NOT NULL
+                              AND r.day <= $5 AND s.date < r.day
+                         THEN 0 ELSE s.remaining_balance END AS remaining_balance
              FROM account_statements s
+             LEFT JOIN LATERAL (
+                 SELECT ((u.settings->>'balanceResetAt')::timestamptz AT TIME ZONE $6)::date AS day
+                 FROM users u
+                 WHERE s.dimension = 'vendedor' AND u.id = s.entity_id
+                   AND COALESCE(u.settings->>'balanceResetAt', '') <> '') r ON true
              WHERE {SCOPE_SQL} AND s.date < $5
              ORDER BY s.entity_id, s.date DESC) x"
     );
@@ -146,6 +156,7 @@ pub async fn opening_before(
         .bind(scope.ventana_id)
         .bind(scope.vendedor_id)
         .bind(day)
+        .bind(crate::db::statements::business_tz())
         .fetch_one(pool)
         .await
 }
@@ -181,10 +192,18 @@ pub async fn sorteos_of_day(
         "WITH pop AS (
              SELECT t.id, t.sorteo_id, t.total_payout
              FROM tickets t JOIN sorteos s ON s.id = t.sorteo_id
+             LEFT JOIN users ru ON $5 = 'vendedor' AND ru.id = t.vendedor_id
+                 AND COALESCE(ru.settings->>'balanceResetAt', '') <> ''
              WHERE t.business_date = $1
                AND ($2::uuid[] IS NULL OR t.banca_id = ANY($2))
                AND ($3::uuid IS NULL OR t.ventana_id = $3)
                AND ($4::uuid IS NULL OR t.vendedor_id = $4)
+               -- A seller's view after a balance reset counts, from the reset's day on, only
+               -- tickets sold after it (as its statements do).
+               AND (ru.id IS NULL
+                    OR t.business_date < (((ru.settings->>'balanceResetAt')::timestamptz)
+                                          AT TIME ZONE $6)::date
+                    OR t.created_at >= (ru.settings->>'balanceResetAt')::timestamptz)
                AND t.deleted_at IS NULL AND t.is_active
                AND t.status IN ('ACTIVE', 'EVALUATED', 'PAID', 'PAGADO')
                AND s.winning_number IS NOT NULL AND s.status IN ('EVALUATED', 'CLOSED')
@@ -222,6 +241,8 @@ pub async fn sorteos_of_day(
     .bind(scope.banca_ids.as_deref())
     .bind(scope.ventana_id)
     .bind(scope.vendedor_id)
+    .bind(&scope.dimension)
+    .bind(crate::db::statements::business_tz())
     .fetch_all(pool)
     .await
 }
@@ -263,6 +284,11 @@ pub async fn movements(
          LEFT JOIN ventanas v ON v.id = p.ventana_id
          LEFT JOIN users u ON u.id = p.vendedor_id
          WHERE p.date BETWEEN $5 AND $6
+           -- A seller's balance reset: from its day on, only movements made after it count.
+           AND NOT ($1 = 'vendedor' AND COALESCE(u.settings->>'balanceResetAt', '') <> ''
+                    AND p.date >= (((u.settings->>'balanceResetAt')::timestamptz)
+                                   AT TIME ZONE $8)::date
+                    AND p.created_at < (u.settings->>'balanceResetAt')::timestamptz)
            AND ($2::uuid[] IS NULL OR p.banca_id = ANY($2))
            AND CASE $1 WHEN 'vendedor' THEN p.vendedor_id IS NOT NULL
                        WHEN 'ventana' THEN p.ventana_id IS NOT NULL AND p.vendedor_id IS NULL
@@ -279,6 +305,7 @@ pub async fn movements(
     .bind(from)
     .bind(to)
     .bind(reversed)
+    .bind(crate::db::statements::business_tz())
     .fetch_all(pool)
     .await
 }

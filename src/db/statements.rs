@@ -158,7 +158,7 @@ pub fn set_business_tz(tz: chrono_tz::Tz) {
     let _ = BUSINESS_TZ.set(tz.name().to_string());
 }
 
-fn business_tz() -> &'static str {
+pub(crate) fn business_tz() -> &'static str {
     BUSINESS_TZ
         .get()
         .map(String::as_str)

@@ -614,6 +614,22 @@ async fn a_balance_reset_starts_the_sellers_statement_from_zero() {
         figures(&s, "ventana", w.a.ventanas[0], &day).await,
         Some(f(["150", "0", "0", "0", "150", "0", "0", "150"], 2))
     );
+    // The day view of the seller agrees with its statement.
+    let (st, v) = call(
+        &w.app,
+        Method::GET,
+        &format!(
+            "/api/v1/accounts/statement/{day}/bySorteo?dimension=vendedor&vendedorId={}",
+            seller.user_id
+        ),
+        Some(&w.admin.token),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["meta"]["openingBalance"], 0.0, "{v}");
+    assert_eq!(v["meta"]["closingBalance"], 50.0, "{v}");
+    assert_eq!(v["meta"]["totalSales"], 50.0, "{v}");
 }
 
 #[tokio::test]
