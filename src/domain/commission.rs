@@ -24,6 +24,21 @@ pub fn money(v: Decimal) -> Decimal {
     v.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
+/// An amount as text with exactly 2 decimals after [`money`] (`190` → `"190.00"`): messages,
+/// CSV cells.
+pub fn money_text(v: Decimal) -> String {
+    let mut x = money(v);
+    x.rescale(2);
+    x.to_string()
+}
+
+/// An amount as a spreadsheet number: XLSX cells only hold doubles, so this is the one place
+/// an amount (after [`money`]) becomes a float, for display in a workbook.
+pub fn money_cell(v: Decimal) -> f64 {
+    use rust_decimal::prelude::ToPrimitive;
+    money(v).to_f64().unwrap_or(0.0)
+}
+
 /// `money(amount × percent / 100)`.
 fn commission_amount(amount: Decimal, percent: Decimal) -> Decimal {
     money(amount * percent / Decimal::ONE_HUNDRED)

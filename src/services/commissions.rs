@@ -518,7 +518,7 @@ fn dmy(d: NaiveDate) -> String {
 
 /// Amounts with exactly 2 decimals.
 fn amount(v: Decimal) -> String {
-    format!("{:.2}", money(v))
+    crate::domain::commission::money_text(v)
 }
 
 fn esc(v: &str) -> String {
@@ -702,11 +702,7 @@ fn csv(r: &Report) -> String {
     format!("\u{feff}{}\n", lines.join("\n"))
 }
 
-/// Excel cells hold IEEE doubles: amounts (already exact to the cent) are converted only here.
-fn cell(v: Decimal) -> f64 {
-    use rust_decimal::prelude::ToPrimitive;
-    money(v).to_f64().unwrap_or(0.0)
-}
+use crate::domain::commission::money_cell as cell;
 
 /// The workbook: sheet `Comisiones` (summary + totals) and, when asked and not empty,
 /// `Desglose por Lotería`.

@@ -6,9 +6,11 @@
 //! stores for display (the spreadsheet format has no other number type). The CSV prints the
 //! exact decimal.
 
-use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
+
+use crate::domain::commission::money_cell;
+pub use crate::domain::commission::money_text;
 
 /// A text as a spreadsheet will read it safely: text starting with `=`, `+`, `-`, `@`, a tab or
 /// a carriage return would be run as a formula when the file is opened (CSV injection), so it
@@ -57,13 +59,6 @@ pub enum ExportError {
     Csv(#[from] csv::Error),
     #[error("csv buffer: {0}")]
     Buffer(String),
-}
-
-/// `d` with exactly two decimals (`1234.50`, `-8929.00`).
-pub fn money_text(d: Decimal) -> String {
-    let mut x = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    x.rescale(2);
-    x.to_string()
 }
 
 /// The content type of a CSV export.
@@ -125,12 +120,7 @@ pub fn xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, ExportError> {
                         ws.write_string(r, col(c), s)?;
                     }
                     Cell::Money(d) => {
-                        // The spreadsheet's display value (XLSX numbers are doubles).
-                        let v = d
-                            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-                            .to_f64()
-                            .unwrap_or(0.0);
-                        ws.write_number_with_format(r, col(c), v, &money)?;
+                        ws.write_number_with_format(r, col(c), money_cell(*d), &money)?;
                     }
                     Cell::Int(n) => {
                         ws.write_number(r, col(c), *n as f64)?;

@@ -873,10 +873,6 @@ async fn count_and_check(
     }
 }
 
-fn money_text(v: Decimal) -> String {
-    format!("{:.2}", commission::money(v))
-}
-
 /// The refusal of a broken limit: 400 `NUMBER_MAXAMOUNT_EXCEEDED` (per ticket) or
 /// `NUMBER_MAXTOTAL_EXCEEDED` (cumulative), with the number and what is still available.
 fn limit_refusal(v: &Violation) -> Refusal {
@@ -887,8 +883,8 @@ fn limit_refusal(v: &Violation) -> Refusal {
             "NUMBER_MAXAMOUNT_EXCEEDED",
             format!(
                 "El número {number}{auto}: máximo ₡{} por tiquete (intentado ₡{})",
-                money_text(v.limit),
-                money_text(v.attempted)
+                commission::money_text(v.limit),
+                commission::money_text(v.attempted)
             ),
         ),
         LimitKind::Total if v.available.is_zero() => (
@@ -899,7 +895,7 @@ fn limit_refusal(v: &Violation) -> Refusal {
             "NUMBER_MAXTOTAL_EXCEEDED",
             format!(
                 "El número {number}{auto}: Disponible ₡{}",
-                money_text(v.available)
+                commission::money_text(v.available)
             ),
         ),
     };
@@ -910,7 +906,7 @@ fn limit_refusal(v: &Violation) -> Refusal {
     Refusal::new(RefusalKind::Invalid, code, message).with_details(json!([{
         "field": "jugadas",
         "code": code,
-        "issue": format!("número {number}: disponible {}", money_text(available)),
+        "issue": format!("número {number}: disponible {}", commission::money_text(available)),
         "number": number,
         "available": available,
         "limit": v.limit,
@@ -1320,7 +1316,7 @@ async fn sell_in(
         "totalAmount": total_amount,
         "jugadas": jugadas.len(),
         "vendedorId": seller.user.id,
-        "description": format!("Venta del tiquete {number} por ₡{}", money_text(total_amount)),
+        "description": format!("Venta del tiquete {number} por ₡{}", commission::money_text(total_amount)),
     });
     let request_id = crate::http::middleware::current_request_id();
     let (planned, per_ticket_broken) = plan_counters(&inputs, &limits, &count_lines);
