@@ -334,8 +334,9 @@ pub async fn book_adjustments(
 }
 
 /// Rebuilds every account statement of banca `banca` dated `from` or later (domain-money §5.2),
-/// and returns the rows written. The caller holds [`lock_banca`]. First the differences of
-/// settled days are booked as adjustments ([`book_adjustments`]); then, in one statement:
+/// and returns the rows written. The caller holds [`lock_banca`]. First, when a day from `from`
+/// on is settled, the differences of settled days are booked as adjustments
+/// ([`book_adjustments`]); then, in one statement:
 ///
 /// Per entity (the banca, each ventana, each vendedor) and business day:
 /// - tickets of the day: not deleted, active, ACTIVE/EVALUATED/PAID/PAGADO, of a sorteo with a
@@ -366,7 +367,19 @@ pub async fn rebuild_from(
     banca: Uuid,
     from: NaiveDate,
 ) -> Result<u64, sqlx::Error> {
-    book_adjustments(&mut *conn, banca, from).await?;
+    // Only settled days carry adjustments: without one from `from` on (the usual case, a
+    // recent day) there is nothing to book, and the day figures are computed once.
+    let settled: bool = query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM account_statements
+                        WHERE banca_id = $1 AND date >= $2 AND settled_at IS NOT NULL)",
+    )
+    .bind(banca)
+    .bind(from)
+    .fetch_one(&mut *conn)
+    .await?;
+    if settled {
+        book_adjustments(&mut *conn, banca, from).await?;
+    }
     let sql = format!(
         "WITH {DAY_FIGURES},
          adj AS (
