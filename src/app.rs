@@ -102,6 +102,8 @@ pub struct AppInner {
     pub statements_wake: Arc<Notify>,
     /// This process's name in job run rows.
     pub instance: Arc<str>,
+    /// Short-lived report answers (`services::report_cache`).
+    pub report_cache: crate::services::report_cache::ReportCache,
     /// Cancelled when shutdown begins (before the drain): the job engine stops claiming.
     pub draining: CancellationToken,
 }
@@ -130,6 +132,7 @@ impl AppState {
                 config.login_max_failures,
                 config.login_window,
             ),
+            report_cache: crate::services::report_cache::ReportCache::new(config.report_cache_ttl),
             config,
             pools,
             redis,

@@ -177,6 +177,10 @@ pub struct Config {
 
     pub redis_url: Option<ServiceUrl>,
     pub redis_prefix: String,
+    /// How long a report answer is cached (`REPORT_CACHE_TTL_SECONDS`; 0 turns the cache off).
+    /// Answers are keyed by the banca's report generation, so a write that changes money is
+    /// seen at once whatever this is.
+    pub report_cache_ttl: Duration,
 
     pub jwt_access_secret: Secret,
     pub jwt_refresh_secret: Secret,
@@ -515,6 +519,8 @@ impl Config {
             }
             _ => r.url("REDIS_URL", &["redis", "rediss", "unix", "redis+unix"]),
         };
+        let report_cache_ttl =
+            Duration::from_secs(r.parse_num("REPORT_CACHE_TTL_SECONDS", 60u64, 0, 3600));
         let redis_prefix = r
             .get("REDIS_PREFIX")
             .map(str::to_string)
@@ -688,6 +694,7 @@ impl Config {
             replica_retry_interval,
             redis_url,
             redis_prefix,
+            report_cache_ttl,
             jwt_access_secret,
             jwt_refresh_secret,
             jwt_secrets_generated,
@@ -819,6 +826,10 @@ impl Config {
                 opt(&self.redis_url, "(unset: no Redis)"),
             ),
             ("REDIS_PREFIX".into(), self.redis_prefix.clone()),
+            (
+                "REPORT_CACHE_TTL_SECONDS".into(),
+                self.report_cache_ttl.as_secs().to_string(),
+            ),
             ("JWT_ACCESS_SECRET".into(), secret("JWT_ACCESS_SECRET")),
             ("JWT_REFRESH_SECRET".into(), secret("JWT_REFRESH_SECRET")),
             (

@@ -21,6 +21,7 @@ pub mod payments;
 pub mod policies;
 pub mod pools;
 pub mod restrictions;
+pub mod rollups;
 pub mod sale;
 pub mod sessions;
 pub mod sorteos;

@@ -19,7 +19,7 @@ pub struct ErrorDetail {
 }
 
 /// An error as the client sees it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: Cow<'static, str>,

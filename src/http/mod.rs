@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod pagination;
+pub mod reports;
 pub mod routes;
 pub mod validate;
 
@@ -54,6 +55,10 @@ pub fn api_routes() -> Router<AppState> {
         .merge(routes::restrictions::router())
         .merge(routes::listas::router())
         .merge(routes::diagnostics::router())
+        .merge(routes::cierres::router())
+        .merge(routes::dashboard::router())
+        .merge(routes::ventas::router())
+        .merge(routes::reports::router())
 }
 
 /// The complete application: every route plus the middleware stack.

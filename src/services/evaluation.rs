@@ -180,6 +180,7 @@ pub async fn evaluate(
     .await?;
     let number_rows = db::statements::rebuild_number_sales(&mut tx, id).await?;
     db::statements::enqueue_sorteo(&mut tx, id, "SORTEO_EVALUATE").await?;
+    db::rollups::rebuild_sorteo(&mut tx, id).await?;
     activity::record(
         &mut tx,
         actor,
@@ -241,6 +242,7 @@ pub async fn revert(
     db::evaluation::set_reverted(&mut tx, id).await?;
     db::statements::drop_number_sales(&mut tx, id).await?;
     db::statements::enqueue_sorteo(&mut tx, id, "SORTEO_REVERT_EVALUATION").await?;
+    db::rollups::rebuild_sorteo(&mut tx, id).await?;
     activity::record(
         &mut tx,
         actor,

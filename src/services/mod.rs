@@ -14,6 +14,8 @@ pub mod movements;
 pub mod multipliers;
 pub mod payments;
 pub mod reconcile;
+pub mod report_cache;
+pub mod report_scope;
 pub mod restrictions;
 pub mod sale;
 pub mod sorteos;

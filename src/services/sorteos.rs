@@ -555,6 +555,7 @@ pub async fn delete(
         if row.winning_number.is_some() {
             // Its money leaves the statements of its day.
             db::statements::enqueue_sorteo(&mut tx, id, "SORTEO_DELETE").await?;
+            db::rollups::rebuild_sorteo(&mut tx, id).await?;
         }
         activity::record(
             &mut tx,
@@ -610,6 +611,7 @@ pub async fn restore(
         if drawn {
             // Its money comes back into the statements of its day.
             db::statements::enqueue_sorteo(&mut tx, id, "SORTEO_RESTORE").await?;
+            db::rollups::rebuild_sorteo(&mut tx, id).await?;
         }
         to
     } else {
