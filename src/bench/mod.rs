@@ -11,10 +11,12 @@
 //! docs/benchmarks.md.
 
 mod database;
+pub mod dataset;
 mod eval;
 mod load;
 mod pgbench;
 mod report;
+mod reports;
 mod seed;
 mod server;
 mod stats;

@@ -8,7 +8,9 @@
 pub mod activity;
 pub mod bancas;
 pub mod bootstrap;
+pub mod cierres;
 pub mod commissions;
+pub mod dashboard;
 pub mod evaluated_summary;
 pub mod evaluation;
 pub mod listas;
@@ -20,6 +22,7 @@ pub mod multipliers;
 pub mod payments;
 pub mod policies;
 pub mod pools;
+pub mod reports;
 pub mod restrictions;
 pub mod rollups;
 pub mod sale;
@@ -31,6 +34,7 @@ pub mod statements;
 pub mod tickets;
 pub mod users;
 pub mod ventanas;
+pub mod ventas;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -13,6 +13,7 @@
 
 pub mod receipt;
 pub mod summary_pdf;
+pub mod table_pdf;
 
 /// Why a document could not be rendered. Rendering never panics; anything that can go wrong
 /// surfaces here instead.

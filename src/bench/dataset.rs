@@ -1,0 +1,1 @@
+//! Report dataset generator (issue 10).

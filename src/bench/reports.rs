@@ -1,0 +1,1 @@
+//! Scenario r: the reports benchmark (issue 10).

@@ -1,0 +1,1 @@
+//! Placeholder (issue 10): filled by the ventas reports.

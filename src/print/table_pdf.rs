@@ -1,0 +1,1 @@
+//! Tables as PDF (issue 10).

@@ -1,0 +1,1 @@
+//! Bench scenario r on a small dataset (issue 10).

@@ -1,0 +1,1 @@
+//! Tests of the cierres reports (issue 10).

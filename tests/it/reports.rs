@@ -1,0 +1,1 @@
+//! Tests of the reports reports (issue 10).

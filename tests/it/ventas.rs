@@ -1,0 +1,1 @@
+//! Tests of the ventas reports (issue 10).
