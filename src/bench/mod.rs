@@ -7,8 +7,9 @@
 //! limit was exceeded, that the running totals equal the jugadas, and that no idempotency key
 //! produced two tickets. It also runs `pgbench` on the same server for a yardstick, and reads
 //! the server's peak RSS. Scenario e seeds a sorteo with many jugadas in SQL and times its
-//! evaluation, revert and re-evaluation over HTTP, then checks the payouts in SQL. See
-//! docs/benchmarks.md.
+//! evaluation, revert and re-evaluation over HTTP, then checks the payouts in SQL. Scenario r
+//! generates the report dataset (`dataset`) in a database of its own and times every report,
+//! dashboard and export endpoint on it (`reports`). See docs/benchmarks.md.
 
 mod database;
 pub mod dataset;
@@ -49,6 +50,10 @@ pub enum Scenario {
     D,
     /// Evaluate/revert/re-evaluate a sorteo with --eval-jugadas jugadas (seeded in SQL), as ADMIN.
     E,
+    /// Reports: a generated dataset of --report-jugadas jugadas over 90 days in its own
+    /// database; p50/p95/max of every report, dashboard and export endpoint (cache off, then
+    /// on), and the 90-day XLSX cierre.
+    R,
 }
 
 /// Options of `banca bench`.
@@ -68,7 +73,13 @@ pub struct BenchArgs {
     /// Jugadas scenario e seeds on its sorteo (5 per ticket) before evaluating it.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(5..=1_000_000))]
     pub eval_jugadas: u32,
-    /// Also write the results as JSON to this file.
+    /// Jugadas of scenario r's dataset (90 days, 5 ventanas, 200 vendedores, 6 loterías).
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1_000..=20_000_000))]
+    pub report_jugadas: u64,
+    /// Measured requests per endpoint in scenario r (files: at most 5).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub report_requests: u64,
+    /// Also write the results as JSON to this file (scenario r's next to it, `.reports.json`).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Keep the bench database (banca_bench_<pid>) instead of dropping it at the end.
@@ -93,8 +104,10 @@ struct Resources {
     db: database::Server,
     bench_db: String,
     pgbench_db: String,
+    reports_db: String,
     bench_db_created: bool,
     pgbench_db_created: bool,
+    reports_db_created: bool,
     pool: Option<sqlx::PgPool>,
     server: Option<server::ServerProcess>,
 }
@@ -129,12 +142,15 @@ pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<()> {
         db,
         bench_db: format!("banca_bench_{pid}"),
         pgbench_db: format!("banca_bench_pgbench_{pid}"),
+        reports_db: format!("banca_bench_reports_{pid}"),
         bench_db_created: false,
         pgbench_db_created: false,
+        reports_db_created: false,
         pool: None,
         server: None,
     };
-    let tz = config.business_timezone.name();
+    let tz = config.business_timezone;
+    crate::db::statements::set_business_tz(tz);
     let outcome = tokio::select! {
         r = run_inner(&args, &mut res, tz) => r,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
@@ -160,6 +176,16 @@ async fn cleanup(res: &mut Resources, keep_db: bool) {
             eprintln!("warning: {e:#}");
         }
     }
+    if res.reports_db_created {
+        if keep_db {
+            eprintln!(
+                "kept the reports database: {}",
+                res.db.redacted_url_of(&res.reports_db)
+            );
+        } else if let Err(e) = res.db.drop_database(&res.reports_db).await {
+            eprintln!("warning: {e:#}");
+        }
+    }
     if res.bench_db_created {
         if keep_db {
             eprintln!(
@@ -175,8 +201,9 @@ async fn cleanup(res: &mut Resources, keep_db: bool) {
 async fn run_inner(
     args: &BenchArgs,
     res: &mut Resources,
-    tz: &str,
+    btz: chrono_tz::Tz,
 ) -> anyhow::Result<report::Report> {
+    let tz = btz.name();
     let run_started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339();
     let duration = Duration::from_secs(args.duration);
@@ -219,8 +246,12 @@ async fn run_inner(
         ready_in.as_millis()
     ));
 
-    // Scenario e logs in its ADMIN itself; the sellers are needed by the other scenarios only.
-    let auth = if args.scenarios.iter().any(|s| *s != Scenario::E) {
+    // Scenarios e and r log in their ADMIN themselves; the sellers are needed by the others.
+    let auth = if args
+        .scenarios
+        .iter()
+        .any(|s| !matches!(s, Scenario::E | Scenario::R))
+    {
         step(format!(
             "logging in {} sellers, one at a time",
             catalog.sellers.len()
@@ -251,8 +282,39 @@ async fn run_inner(
 
     let mut scenarios = Vec::new();
     let mut evaluations: Vec<eval::EvalResult> = Vec::new();
+    let mut report_runs: Vec<reports::ReportsResult> = Vec::new();
     for sc in &args.scenarios {
         let r = match sc {
+            Scenario::R => {
+                step(format!(
+                    "scenario r: reports on {} jugadas, database {}",
+                    args.report_jugadas, res.reports_db
+                ));
+                if !res.reports_db_created {
+                    res.db.create_database(&res.reports_db).await?;
+                    res.reports_db_created = true;
+                } else {
+                    anyhow::bail!("scenario r runs once per bench");
+                }
+                let rpool = res.db.pool(&res.reports_db).await?;
+                crate::db::migrate::run(&rpool)
+                    .await
+                    .context("migrations of the reports database failed")?;
+                let r = reports::run(
+                    &rpool,
+                    &res.db.url_of(&res.reports_db),
+                    &client,
+                    btz,
+                    args.report_jugadas,
+                    usize::try_from(args.report_requests).unwrap_or(30),
+                )
+                .await;
+                rpool.close().await;
+                let r = r?;
+                eprintln!("  {}", r.summary());
+                report_runs.push(r);
+                continue;
+            }
             Scenario::E => {
                 step(format!(
                     "scenario e: evaluate, revert and re-evaluate a sorteo with {} jugadas",
@@ -426,6 +488,9 @@ async fn run_inner(
     for e in &evaluations {
         failures.extend(e.failures.iter().cloned());
     }
+    for r in &report_runs {
+        failures.extend(r.failures.iter().cloned());
+    }
     let mut hot = None;
     for r in scenarios.iter_mut().filter(|r| r.id == "b") {
         let expected = u64::from(seed::HOT_LIMIT / seed::HOT_AMOUNT);
@@ -500,11 +565,22 @@ async fn run_inner(
     };
     println!();
     print!("{}", report.render());
+    for r in &report_runs {
+        println!();
+        print!("{}", r.render());
+        println!("{}", r.summary());
+    }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, text + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("results written to {}", path.display());
+        if let Some(r) = report_runs.first() {
+            let rpath = path.with_extension("reports.json");
+            std::fs::write(&rpath, serde_json::to_string_pretty(r)? + "\n")
+                .with_context(|| format!("cannot write {}", rpath.display()))?;
+            eprintln!("scenario r written to {}", rpath.display());
+        }
     }
     println!("{}", report.summary());
     Ok(report)

@@ -1,6 +1,7 @@
 //! Tabular exports: a report is a list of sheets (a name, a header and rows of cells) written
 //! as CSV (UTF-8 with BOM, CRLF, money as the exact decimal with two places) or XLSX
-//! (`rust_xlsxwriter`; money cells numeric with a two-decimal format).
+//! (`rust_xlsxwriter`; money cells numeric with a two-decimal format) or PDF (tables rendered
+//! by `print::table_pdf`; negative amounts in parentheses).
 //!
 //! Money is `Decimal` everywhere; the only conversion to `f64` is the value an XLSX number cell
 //! stores for display (the spreadsheet format has no other number type). The CSV prints the
@@ -59,6 +60,8 @@ pub enum ExportError {
     Csv(#[from] csv::Error),
     #[error("csv buffer: {0}")]
     Buffer(String),
+    #[error("pdf: {0}")]
+    Pdf(String),
 }
 
 /// The content type of a CSV export.
@@ -135,6 +138,44 @@ pub fn xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, ExportError> {
 
 fn col(c: usize) -> u16 {
     u16::try_from(c).unwrap_or(u16::MAX)
+}
+
+/// The content type of a PDF export.
+pub const PDF_CONTENT_TYPE: &str = "application/pdf";
+
+/// The sheets as a printable PDF (US Letter landscape, see [`crate::print::table_pdf`]): `title`
+/// and `subtitle_lines` (period, filters, "Generado: … (GMT-6)", written by the caller) on top,
+/// then one table per sheet titled with its name. Money right-aligned with thousands separators
+/// and two decimals, negatives in parentheses; `widths` are ignored (columns fit their content);
+/// text is printed as is (no CSV-injection quote: a PDF runs no formulas).
+pub fn pdf(
+    title: &str,
+    subtitle_lines: &[String],
+    sheets: &[Sheet],
+) -> Result<Vec<u8>, ExportError> {
+    use crate::print::table_pdf::{self, PdfCell, PdfTable};
+    let tables: Vec<PdfTable> = sheets
+        .iter()
+        .map(|sheet| PdfTable {
+            title: sheet.name.clone(),
+            header: sheet.header.clone(),
+            rows: sheet
+                .rows
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|c| match c {
+                            Cell::Text(s) => PdfCell::Text(s.clone()),
+                            Cell::Money(d) => PdfCell::Money(*d),
+                            Cell::Int(n) => PdfCell::Int(*n),
+                            Cell::Empty => PdfCell::Empty,
+                        })
+                        .collect()
+                })
+                .collect(),
+        })
+        .collect();
+    table_pdf::render(title, subtitle_lines, &tables).map_err(|e| ExportError::Pdf(e.to_string()))
 }
 
 #[cfg(test)]

@@ -99,6 +99,17 @@ pub fn config(db: &TestDb, vars: &[(&str, &str)]) -> Config {
     Config::for_tests(&all)
 }
 
+/// As [`config`], for a database at `url` (a server the test started itself).
+pub fn config_for_url(url: &str, vars: &[(&str, &str)]) -> Config {
+    let mut all: Vec<(&str, &str)> = vec![
+        ("NODE_ENV", "test"),
+        ("DATABASE_URL", url),
+        ("JOBS_ENABLED", "false"),
+    ];
+    all.extend_from_slice(vars);
+    Config::for_tests(&all)
+}
+
 /// An application served on a random loopback port.
 pub struct TestApp {
     pub addr: SocketAddr,

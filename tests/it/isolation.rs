@@ -969,7 +969,59 @@ async fn no_one_in_banca_a_reaches_banca_b() {
             }
         }
     }
-    // 5 attackers × (≈110 targeted + ≈25 creations + 30 list reads).
+    // Reports (cierres, dashboard, ventas, /reports) naming B's ventanas, vendedores and
+    // sorteos: refused with a code, or answered with none of B's objects.
+    let report_paths: Vec<String> = crate::cierres::isolation_paths(&w.b)
+        .into_iter()
+        .chain(crate::dashboard::isolation_paths(&w.b))
+        .chain(crate::ventas::isolation_paths(&w.b))
+        .chain(crate::reports::isolation_paths(&w.b))
+        .collect();
+    assert!(
+        report_paths.len() > 30,
+        "{} report paths",
+        report_paths.len()
+    );
+    for attacker in w.a.logins() {
+        for path in &report_paths {
+            attempts += 1;
+            let res = w
+                .app
+                .client
+                .get(w.app.url(path))
+                .bearer_auth(&attacker.token)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let text = res.text().await.unwrap_or_default();
+            match status {
+                StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => {
+                    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                    if body["code"].as_str().is_none() {
+                        failures.push(format!("GET {path}: refusal without a code: {text}"));
+                    }
+                }
+                // An answer of the caller's own scope (an entity id or `bancaId` outside
+                // it simply matches nothing).
+                StatusCode::OK => {
+                    for id in &b_ids {
+                        if text.contains(id.as_str()) {
+                            failures.push(format!(
+                                "GET {path} as {} shows B's {id}",
+                                attacker.username
+                            ));
+                        }
+                    }
+                }
+                other => failures.push(format!(
+                    "GET {path} as {} → {other}: {text}",
+                    attacker.username
+                )),
+            }
+        }
+    }
+    // 5 attackers × (≈110 targeted + ≈25 creations + 30 list reads + report reads).
     assert!(attempts > 700, "the matrix ran only {attempts} requests");
     assert!(
         failures.is_empty(),
