@@ -6,6 +6,9 @@
 //!   embedded DejaVu Sans Mono font, a CODE128 barcode and a QR code.
 //! - [`summary_pdf`]: the "lista" (sales per number, a 100-number grid per document) as a PDF that
 //!   uses the built-in PDF fonts, so nothing is embedded.
+//! - [`table_pdf`]: titled tables (report exports: title, period, tables with money right-aligned
+//!   and negatives in parentheses, headers repeated on every page, "Página i de n"), built-in
+//!   fonts as well; `services::exports::pdf` turns export sheets into it.
 //!
 //! Callers (HTTP handlers) gather and format the data (business-local dates, print settings); these
 //! modules never touch the database, the clock or the network. Money is `rust_decimal::Decimal`
