@@ -1,22 +1,44 @@
-//! SQL of the cierres (`/cierres/*`, domain-money §4, §7), read from the report rollups only:
-//! `sales_rollup` (money, jugadas and per-row ticket counts by sorteo × vendedor × bet type ×
-//! band) and `ticket_rollup` (additive ticket counts by sorteo × vendedor). Both hold exactly
-//! the money population of the account statements, so a cierre agrees with them to the cent.
-//! Every query also joins `sorteos` with `deleted_at IS NULL` as a guard.
+//! SQL of the cierres (`/cierres/*`, domain-money §4, §7), read from the report rollups only,
+//! which hold exactly the money population of the account statements (a cierre agrees with
+//! them to the cent):
+//!
+//! - `sales_rollup` (sorteo × day × ventana × vendedor × bet type × band) only where a figure
+//!   splits by type or band, read once per request and grouped in one pass at the grain the
+//!   answer needs ([`Grain`]); the types of a band are folded together in Rust
+//!   (`services::cierres`), and the bands used and out-of-band anomalies of `meta` are derived
+//!   from the same rows;
+//! - `ticket_rollup` (sorteo × day × ventana × vendedor: tickets, money and jugadas, additive)
+//!   for ticket counts over several bands and for per-seller totals;
+//! - `ventana_rollup` (the same per sorteo × day × ventana, about 1/40 of `ticket_rollup`) for
+//!   ticket counts when the filter names no seller.
+//!
+//! No query joins two rollups. Rows of a deleted sorteo are excluded (a guard: deleting a
+//! drawn sorteo already rebuilds its rollups empty) by joining `sorteos` after grouping where
+//! the grain keeps the sorteo, else by `r.sorteo_id NOT IN (deleted sorteos)`.
 //!
 //! Distinct tickets of a band: a REVENTADO line's band is the smallest NUMERO multiplier of the
 //! same number on the same ticket, so in a band other than 0 the REVENTADO tickets of a
-//! (sorteo, vendedor) are a subset of its NUMERO tickets, and band 0 has only REVENTADO lines.
-//! The band's tickets of one (sorteo, day, ventana, vendedor) are therefore the larger of the
-//! two rows' counts, and those add up across sorteos and sellers. Across bands a ticket may
+//! (sorteo, day, ventana, vendedor) are a subset of its NUMERO tickets, and band 0 has only
+//! REVENTADO lines (NUMERO multipliers are > 0). The band's tickets of one such group are
+//! therefore the larger of its two rows' counts, those add up across sorteos and sellers, and
+//! over any set of groups they equal the larger of the NUMERO and the REVENTADO sums (the
+//! NUMERO sum in a band other than 0, the REVENTADO sum in band 0). Across bands a ticket may
 //! count twice, so subtotals over bands take their tickets from `ticket_rollup`.
+//!
+//! Plans: the statements are sent unnamed ([`unnamed`]) so that PostgreSQL plans each one with
+//! its parameters. A named statement switches to a generic plan after five executions, and with
+//! the optional filters (`$n IS NULL OR …`) the generic plan expects one row and groups by
+//! sorting: 1.5–4× slower on 30 days. The grouping by sorteo and by seller relies on the
+//! extended statistics of migration `20261206000002_cierre_rollup_statistics` to be hashed
+//! rather than sorted (without them the planner expects 30× too many groups).
 
 use std::sync::OnceLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::stream::BoxStream;
 use rust_decimal::Decimal;
-use sqlx::PgPool;
+use sqlx::postgres::PgArguments;
+use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
 use crate::db::query_as;
@@ -39,18 +61,40 @@ pub struct Filter {
     pub band: Option<Decimal>,
 }
 
-/// The rollup rows of a [`Filter`] but its band (`$1…$8`, rollup alias `r`, sorteo alias
-/// `s`); statements that filter by band bind it as `$9`.
+impl Filter {
+    /// Whether the filter names sellers (then `ventana_rollup` cannot answer it).
+    fn names_sellers(&self) -> bool {
+        self.vendedor_id.is_some() || self.vendedores.is_some()
+    }
+}
+
+/// The rollup rows of a [`Filter`] but its band and the sorteo guard (`$1…$8`, rollup alias
+/// `r`); statements that filter by band bind it as `$9`.
 macro_rules! rollup_where {
     () => {
-        "s.deleted_at IS NULL
-         AND r.business_date BETWEEN $1 AND $2
+        "r.business_date BETWEEN $1 AND $2
          AND ($3::uuid IS NULL OR r.banca_id = $3)
          AND ($4::uuid IS NULL OR r.ventana_id = $4)
          AND ($5::uuid IS NULL OR r.vendedor_id = $5)
          AND ($6::uuid IS NULL OR r.loteria_id = $6)
          AND ($7::uuid IS NULL OR r.sorteo_id = $7)
          AND ($8::uuid[] IS NULL OR r.vendedor_id = ANY($8))"
+    };
+}
+
+/// The sorteo guard of a grain that does not keep the sorteo: a hashed set of the deleted
+/// sorteos (usually empty), probed per row (a semi-join with the live ones costs more).
+macro_rules! live_sorteo {
+    () => {
+        "r.sorteo_id NOT IN (SELECT id FROM sorteos WHERE deleted_at IS NOT NULL)"
+    };
+}
+
+/// Loterías with `ord`, the rank of their name: `ORDER BY ord, id` is `ORDER BY name, id` in
+/// the database's collation (equal names share a rank).
+macro_rules! ranked_loterias {
+    () => {
+        "(SELECT id, name, dense_rank() OVER (ORDER BY name) AS ord FROM loterias)"
     };
 }
 
@@ -62,24 +106,36 @@ macro_rules! out_of_band {
     };
 }
 
-/// How [`cells`] groups.
+/// An unnamed statement (planned with its parameters every time; see the module docs).
+fn unnamed<'q, O>(sql: &'q str) -> sqlx::query::QueryAs<'q, Postgres, O, PgArguments>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    query_as::<O>(sql).persistent(false)
+}
+
+/// How [`rows`] groups `sales_rollup`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grain {
-    /// Lotería × sorteo (× business day) × band, ordered by lotería name, draw time, band.
+    /// Lotería × sorteo × business day × bet type × band (× `in_band`), ordered by lotería
+    /// name, lotería, draw time, sorteo, day, band, type.
     Sorteo,
     /// The same, ordered band first (the band sheets of the XLSX).
     BandSorteo,
-    /// Vendedor × ventana × band.
+    /// Vendedor × ventana × lotería × bet type × band (× `in_band`), unordered.
     Seller,
-    /// Vendedor × ventana × lotería × sorteo × band, ordered by seller, lotería, draw time.
+    /// Every rollup row (sorteo × day × ventana × vendedor × bet type × band), unordered.
     SellerSorteo,
 }
 
-/// One band of one group: money and counts per bet type.
+/// One group of `sales_rollup` rows of one bet type at a [`Grain`]; the keys the grain drops are
+/// `None`.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Cell {
-    pub loteria_id: Option<Uuid>,
-    pub loteria_name: Option<String>,
+pub struct Row {
+    pub loteria_id: Uuid,
+    pub loteria_name: String,
+    /// The rank of the lotería's name (see [`ranked_loterias`]).
+    pub loteria_ord: i64,
     pub sorteo_id: Option<Uuid>,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub business_date: Option<NaiveDate>,
@@ -87,135 +143,103 @@ pub struct Cell {
     pub vendedor_name: Option<String>,
     pub ventana_id: Option<Uuid>,
     pub ventana_name: Option<String>,
+    /// REVENTADO, else NUMERO.
+    pub reventado: bool,
     pub band: Decimal,
-    pub n_sales: Decimal,
-    pub n_payouts: Decimal,
-    pub n_listero: Decimal,
-    pub n_jugadas: i64,
-    pub n_tickets: i64,
-    pub r_sales: Decimal,
-    pub r_payouts: Decimal,
-    pub r_listero: Decimal,
-    pub r_jugadas: i64,
-    pub r_tickets: i64,
-    /// Distinct tickets with a line in the band (see the module docs).
+    /// An active NUMERO multiplier of the lotería has exactly the band's value.
+    pub in_band: bool,
+    pub sales: Decimal,
+    pub payouts: Decimal,
+    pub listero: Decimal,
+    pub jugadas: i64,
+    /// Σ of the rollup rows' distinct tickets (additive only within one type and band).
     pub tickets: i64,
-    pub has_numero: bool,
-    pub has_reventado: bool,
 }
 
-fn cells_sql(grain: Grain) -> String {
-    let (keys, joins, group, order) = match grain {
-        Grain::Sorteo | Grain::BandSorteo => (
-            "c.loteria_id, l.name AS loteria_name, c.sorteo_id, s.scheduled_at, c.business_date,
-             NULL::uuid AS vendedor_id, NULL::text AS vendedor_name,
-             NULL::uuid AS ventana_id, NULL::text AS ventana_name",
-            "JOIN loterias l ON l.id = c.loteria_id JOIN sorteos s ON s.id = c.sorteo_id",
-            "c.loteria_id, l.name, c.sorteo_id, s.scheduled_at, c.business_date",
-            if grain == Grain::Sorteo {
-                "l.name, c.loteria_id, s.scheduled_at, c.sorteo_id, c.business_date, c.band"
+impl Row {
+    /// The row is outside every band (see [`Anomaly`]).
+    pub fn out_of_band(&self) -> bool {
+        !self.in_band || (self.reventado && self.band.is_zero())
+    }
+}
+
+const ROW_SUMS: &str = "sum(r.total_sales) AS sales, sum(r.total_payouts) AS payouts,
+       sum(r.listero_commission) AS listero, sum(r.jugada_count)::int8 AS jugadas,
+       sum(r.ticket_count)::int8 AS tickets";
+
+fn rows_sql(grain: Grain) -> String {
+    match grain {
+        Grain::Sorteo | Grain::BandSorteo => format!(
+            "WITH c AS (
+                SELECT r.sorteo_id, r.business_date, r.loteria_id, r.type, r.band, r.in_band,
+                       {sums}
+                FROM sales_rollup r
+                WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9)
+                GROUP BY r.sorteo_id, r.business_date, r.loteria_id, r.type, r.band, r.in_band
+            )
+            SELECT c.loteria_id, l.name AS loteria_name, l.ord AS loteria_ord, c.sorteo_id,
+                   s.scheduled_at, c.business_date, NULL::uuid AS vendedor_id,
+                   NULL::text AS vendedor_name, NULL::uuid AS ventana_id,
+                   NULL::text AS ventana_name, c.type = 'REVENTADO' AS reventado, c.band,
+                   c.in_band, c.sales, c.payouts, c.listero, c.jugadas, c.tickets
+            FROM c JOIN sorteos s ON s.id = c.sorteo_id AND s.deleted_at IS NULL
+            JOIN {loterias} l ON l.id = c.loteria_id
+            ORDER BY {order}",
+            sums = ROW_SUMS,
+            where_ = rollup_where!(),
+            loterias = ranked_loterias!(),
+            order = if grain == Grain::Sorteo {
+                "l.ord, c.loteria_id, s.scheduled_at, c.sorteo_id, c.business_date, c.band,
+                 c.type"
             } else {
-                "c.band, l.name, c.loteria_id, s.scheduled_at, c.sorteo_id, c.business_date"
+                "c.band, l.ord, c.loteria_id, s.scheduled_at, c.sorteo_id, c.business_date,
+                 c.type"
             },
         ),
-        Grain::Seller => (
-            "NULL::uuid AS loteria_id, NULL::text AS loteria_name, NULL::uuid AS sorteo_id,
-             NULL::timestamptz AS scheduled_at, NULL::date AS business_date,
-             c.vendedor_id, COALESCE(u.name, '') AS vendedor_name,
-             c.ventana_id, COALESCE(v.name, '') AS ventana_name",
-            "LEFT JOIN users u ON u.id = c.vendedor_id LEFT JOIN ventanas v ON v.id = c.ventana_id",
-            "c.vendedor_id, u.name, c.ventana_id, v.name",
-            "u.name, c.vendedor_id, v.name, c.ventana_id, c.band",
+        Grain::Seller => format!(
+            "WITH c AS (
+                SELECT r.vendedor_id, r.ventana_id, r.loteria_id, r.type, r.band, r.in_band,
+                       {sums}
+                FROM sales_rollup r
+                WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9) AND {live}
+                GROUP BY r.vendedor_id, r.ventana_id, r.loteria_id, r.type, r.band, r.in_band
+            )
+            SELECT c.loteria_id, l.name AS loteria_name, l.ord AS loteria_ord,
+                   NULL::uuid AS sorteo_id, NULL::timestamptz AS scheduled_at,
+                   NULL::date AS business_date, c.vendedor_id,
+                   COALESCE(u.name, '') AS vendedor_name, c.ventana_id,
+                   COALESCE(v.name, '') AS ventana_name, c.type = 'REVENTADO' AS reventado,
+                   c.band, c.in_band, c.sales, c.payouts, c.listero, c.jugadas, c.tickets
+            FROM c JOIN {loterias} l ON l.id = c.loteria_id
+            LEFT JOIN users u ON u.id = c.vendedor_id
+            LEFT JOIN ventanas v ON v.id = c.ventana_id",
+            sums = ROW_SUMS,
+            where_ = rollup_where!(),
+            live = live_sorteo!(),
+            loterias = ranked_loterias!(),
         ),
-        Grain::SellerSorteo => (
-            "c.loteria_id, l.name AS loteria_name, c.sorteo_id, s.scheduled_at, c.business_date,
-             c.vendedor_id, COALESCE(u.name, '') AS vendedor_name,
-             c.ventana_id, COALESCE(v.name, '') AS ventana_name",
-            "JOIN loterias l ON l.id = c.loteria_id JOIN sorteos s ON s.id = c.sorteo_id
-             LEFT JOIN users u ON u.id = c.vendedor_id LEFT JOIN ventanas v ON v.id = c.ventana_id",
-            "c.vendedor_id, u.name, c.ventana_id, v.name, c.loteria_id, l.name, c.sorteo_id,
-             s.scheduled_at, c.business_date",
-            "u.name, c.vendedor_id, v.name, c.ventana_id, l.name, c.loteria_id, s.scheduled_at,
-             c.sorteo_id, c.business_date, c.band",
+        // The rollup's key is this grain's: its rows need no grouping.
+        Grain::SellerSorteo => format!(
+            "SELECT r.loteria_id, l.name AS loteria_name, l.ord AS loteria_ord, r.sorteo_id,
+                    s.scheduled_at, r.business_date, r.vendedor_id,
+                    COALESCE(u.name, '') AS vendedor_name, r.ventana_id,
+                    COALESCE(v.name, '') AS ventana_name, r.type = 'REVENTADO' AS reventado,
+                    r.band, r.in_band, r.total_sales AS sales, r.total_payouts AS payouts,
+                    r.listero_commission AS listero, r.jugada_count::int8 AS jugadas,
+                    r.ticket_count::int8 AS tickets
+             FROM sales_rollup r JOIN sorteos s ON s.id = r.sorteo_id AND s.deleted_at IS NULL
+             JOIN {loterias} l ON l.id = r.loteria_id
+             LEFT JOIN users u ON u.id = r.vendedor_id
+             LEFT JOIN ventanas v ON v.id = r.ventana_id
+             WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9)",
+            where_ = rollup_where!(),
+            loterias = ranked_loterias!(),
         ),
-    };
-    format!(
-        "WITH c AS (
-            SELECT r.sorteo_id, r.business_date, r.vendedor_id, r.ventana_id, r.loteria_id, r.band,
-                   COALESCE(sum(r.total_sales) FILTER (WHERE r.type = 'NUMERO'), 0) AS n_sales,
-                   COALESCE(sum(r.total_payouts) FILTER (WHERE r.type = 'NUMERO'), 0) AS n_payouts,
-                   COALESCE(sum(r.listero_commission) FILTER (WHERE r.type = 'NUMERO'), 0)
-                       AS n_listero,
-                   COALESCE(sum(r.jugada_count) FILTER (WHERE r.type = 'NUMERO'), 0) AS n_jugadas,
-                   COALESCE(max(r.ticket_count) FILTER (WHERE r.type = 'NUMERO'), 0) AS n_tickets,
-                   COALESCE(sum(r.total_sales) FILTER (WHERE r.type = 'REVENTADO'), 0) AS r_sales,
-                   COALESCE(sum(r.total_payouts) FILTER (WHERE r.type = 'REVENTADO'), 0)
-                       AS r_payouts,
-                   COALESCE(sum(r.listero_commission) FILTER (WHERE r.type = 'REVENTADO'), 0)
-                       AS r_listero,
-                   COALESCE(sum(r.jugada_count) FILTER (WHERE r.type = 'REVENTADO'), 0)
-                       AS r_jugadas,
-                   COALESCE(max(r.ticket_count) FILTER (WHERE r.type = 'REVENTADO'), 0)
-                       AS r_tickets,
-                   max(r.ticket_count) AS tickets,
-                   bool_or(r.type = 'NUMERO') AS has_numero,
-                   bool_or(r.type = 'REVENTADO') AS has_reventado
-            FROM sales_rollup r JOIN sorteos s ON s.id = r.sorteo_id
-            WHERE {where_}
-              AND ($9::numeric IS NULL OR r.band = $9)
-            GROUP BY r.sorteo_id, r.business_date, r.vendedor_id, r.ventana_id, r.loteria_id,
-                     r.band
-        )
-        SELECT {keys}, c.band,
-               sum(c.n_sales) AS n_sales, sum(c.n_payouts) AS n_payouts,
-               sum(c.n_listero) AS n_listero, sum(c.n_jugadas)::int8 AS n_jugadas,
-               sum(c.n_tickets)::int8 AS n_tickets,
-               sum(c.r_sales) AS r_sales, sum(c.r_payouts) AS r_payouts,
-               sum(c.r_listero) AS r_listero, sum(c.r_jugadas)::int8 AS r_jugadas,
-               sum(c.r_tickets)::int8 AS r_tickets, sum(c.tickets)::int8 AS tickets,
-               bool_or(c.has_numero) AS has_numero, bool_or(c.has_reventado) AS has_reventado
-        FROM c {joins}
-        GROUP BY {group}, c.band
-        ORDER BY {order}",
-        where_ = rollup_where!(),
-    )
-}
-
-fn bind_filter<'q, O>(
-    q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
-    f: &'q Filter,
-) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
-    q.bind(f.from)
-        .bind(f.to)
-        .bind(f.banca_id)
-        .bind(f.ventana_id)
-        .bind(f.vendedor_id)
-        .bind(f.loteria_id)
-        .bind(f.sorteo_id)
-        .bind(f.vendedores.as_deref())
-}
-
-/// The band cells of `f` at `grain`, in the grain's order.
-pub async fn cells(pool: &PgPool, f: &Filter, grain: Grain) -> Result<Vec<Cell>, sqlx::Error> {
-    bind_filter(query_as::<Cell>(cells_statement(grain)), f)
-        .bind(f.band)
-        .fetch_all(pool)
-        .await
-}
-
-/// The band cells of `f` at `grain` as a stream (exports: bounded memory).
-pub fn cells_stream<'a>(
-    pool: &'a PgPool,
-    f: &'a Filter,
-    grain: Grain,
-) -> BoxStream<'a, Result<Cell, sqlx::Error>> {
-    bind_filter(query_as::<Cell>(cells_statement(grain)), f)
-        .bind(f.band)
-        .fetch(pool)
+    }
 }
 
 /// The statement of a grain, built once.
-fn cells_statement(grain: Grain) -> &'static str {
+fn rows_statement(grain: Grain) -> &'static str {
     static SQL: [OnceLock<String>; 4] = [
         OnceLock::new(),
         OnceLock::new(),
@@ -228,10 +252,43 @@ fn cells_statement(grain: Grain) -> &'static str {
         Grain::Seller => 2,
         Grain::SellerSorteo => 3,
     };
-    SQL[i].get_or_init(|| cells_sql(grain)).as_str()
+    SQL[i].get_or_init(|| rows_sql(grain)).as_str()
 }
 
-/// Distinct tickets of a group (from `ticket_rollup`, additive across sorteos and sellers).
+fn bind_filter<'q, O>(
+    q: sqlx::query::QueryAs<'q, Postgres, O, PgArguments>,
+    f: &'q Filter,
+) -> sqlx::query::QueryAs<'q, Postgres, O, PgArguments> {
+    q.bind(f.from)
+        .bind(f.to)
+        .bind(f.banca_id)
+        .bind(f.ventana_id)
+        .bind(f.vendedor_id)
+        .bind(f.loteria_id)
+        .bind(f.sorteo_id)
+        .bind(f.vendedores.as_deref())
+}
+
+/// The sales rows of `f` at `grain` (one pass over `sales_rollup`).
+pub async fn rows(pool: &PgPool, f: &Filter, grain: Grain) -> Result<Vec<Row>, sqlx::Error> {
+    bind_filter(unnamed::<Row>(rows_statement(grain)), f)
+        .bind(f.band)
+        .fetch_all(pool)
+        .await
+}
+
+/// The sales rows of `f` at `grain` as a stream (exports: bounded memory).
+pub fn rows_stream<'a>(
+    pool: &'a PgPool,
+    f: &'a Filter,
+    grain: Grain,
+) -> BoxStream<'a, Result<Row, sqlx::Error>> {
+    bind_filter(unnamed::<Row>(rows_statement(grain)), f)
+        .bind(f.band)
+        .fetch(pool)
+}
+
+/// Distinct tickets of a group (additive across sorteos and sellers).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TicketCount {
     pub sorteo_id: Option<Uuid>,
@@ -242,48 +299,104 @@ pub struct TicketCount {
 }
 
 /// Tickets of `f` (its band aside) per sorteo × day (`per_sorteo`) and/or per vendedor ×
-/// ventana (`per_seller`); both false: one row with the total.
+/// ventana (`per_seller`); both false: one row with the total. From `ventana_rollup` when
+/// neither the filter nor the grouping names sellers, else from `ticket_rollup`.
 pub async fn tickets(
     pool: &PgPool,
     f: &Filter,
     per_sorteo: bool,
     per_seller: bool,
 ) -> Result<Vec<TicketCount>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {s} AS sorteo_id, {d} AS business_date, {v} AS vendedor_id, {w} AS ventana_id,
-                COALESCE(sum(r.ticket_count), 0)::int8 AS tickets
-         FROM ticket_rollup r JOIN sorteos s ON s.id = r.sorteo_id
-         WHERE {where_}
-         GROUP BY 1, 2, 3, 4",
-        s = if per_sorteo {
-            "r.sorteo_id"
+    static SQL: [OnceLock<String>; 8] = [const { OnceLock::new() }; 8];
+    let table = if per_seller || f.names_sellers() {
+        "ticket_rollup"
+    } else {
+        "ventana_rollup"
+    };
+    let i = usize::from(per_sorteo) * 4
+        + usize::from(per_seller) * 2
+        + usize::from(table == "ticket_rollup");
+    let sql = SQL[i].get_or_init(|| {
+        let key = |on: bool, col: &str, null: &str| {
+            if on {
+                format!("r.{col}")
+            } else {
+                format!("NULL::{null}")
+            }
+        };
+        // Per sorteo and seller is the rollup's own key: no grouping.
+        let (tickets, group) = if per_sorteo && per_seller {
+            ("r.ticket_count::int8", "")
         } else {
-            "NULL::uuid"
-        },
-        d = if per_sorteo {
-            "r.business_date"
-        } else {
-            "NULL::date"
-        },
-        v = if per_seller {
-            "r.vendedor_id"
-        } else {
-            "NULL::uuid"
-        },
-        w = if per_seller {
-            "r.ventana_id"
-        } else {
-            "NULL::uuid"
-        },
-        where_ = rollup_where!(),
-    );
-    bind_filter(query_as::<TicketCount>(&sql), f)
+            (
+                "COALESCE(sum(r.ticket_count), 0)::int8",
+                "GROUP BY 1, 2, 3, 4",
+            )
+        };
+        format!(
+            "SELECT {s} AS sorteo_id, {d} AS business_date, {v} AS vendedor_id,
+                    {w} AS ventana_id, {tickets} AS tickets
+             FROM {table} r
+             WHERE {where_} AND {live}
+             {group}",
+            s = key(per_sorteo, "sorteo_id", "uuid"),
+            d = key(per_sorteo, "business_date", "date"),
+            v = key(per_seller, "vendedor_id", "uuid"),
+            w = key(per_seller, "ventana_id", "uuid"),
+            where_ = rollup_where!(),
+            live = live_sorteo!(),
+        )
+    });
+    bind_filter(unnamed::<TicketCount>(sql), f)
+        .fetch_all(pool)
+        .await
+}
+
+/// One seller's (vendedor × ventana) figures over every band, from `ticket_rollup`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SellerTotal {
+    pub vendedor_id: Uuid,
+    pub vendedor_name: String,
+    pub ventana_id: Uuid,
+    pub ventana_name: String,
+    pub sales: Decimal,
+    pub payouts: Decimal,
+    pub listero: Decimal,
+    pub jugadas: i64,
+    pub tickets: i64,
+}
+
+/// The sellers of `f` (its band aside) with at least one counted jugada (those with rows in
+/// `sales_rollup`), unordered.
+pub async fn seller_totals(pool: &PgPool, f: &Filter) -> Result<Vec<SellerTotal>, sqlx::Error> {
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        format!(
+            "WITH c AS (
+                SELECT r.vendedor_id, r.ventana_id, sum(r.total_sales) AS sales,
+                       sum(r.total_payouts) AS payouts, sum(r.listero_commission) AS listero,
+                       sum(r.jugada_count)::int8 AS jugadas, sum(r.ticket_count)::int8 AS tickets
+                FROM ticket_rollup r
+                WHERE {where_} AND {live}
+                GROUP BY r.vendedor_id, r.ventana_id
+                HAVING sum(r.jugada_count) > 0
+            )
+            SELECT c.vendedor_id, COALESCE(u.name, '') AS vendedor_name, c.ventana_id,
+                   COALESCE(v.name, '') AS ventana_name, c.sales, c.payouts, c.listero,
+                   c.jugadas, c.tickets
+            FROM c LEFT JOIN users u ON u.id = c.vendedor_id
+            LEFT JOIN ventanas v ON v.id = c.ventana_id",
+            where_ = rollup_where!(),
+            live = live_sorteo!(),
+        )
+    });
+    bind_filter(unnamed::<SellerTotal>(sql), f)
         .fetch_all(pool)
         .await
 }
 
 /// A band of a lotería that has sales in the period.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct BandUse {
     pub loteria_id: Uuid,
     pub loteria_name: String,
@@ -291,25 +404,6 @@ pub struct BandUse {
     /// Some row of the band is outside every band (see [`Anomaly`]).
     pub out_of_band: bool,
     pub jugadas: i64,
-}
-
-/// The bands of `f` per lotería, by lotería name and band.
-pub async fn bands_used(pool: &PgPool, f: &Filter) -> Result<Vec<BandUse>, sqlx::Error> {
-    let sql = format!(
-        "SELECT r.loteria_id, l.name AS loteria_name, r.band,
-                bool_or({oob}) AS out_of_band, sum(r.jugada_count)::int8 AS jugadas
-         FROM sales_rollup r JOIN sorteos s ON s.id = r.sorteo_id
-         JOIN loterias l ON l.id = r.loteria_id
-         WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9)
-         GROUP BY r.loteria_id, l.name, r.band
-         ORDER BY l.name, r.loteria_id, r.band",
-        oob = out_of_band!(),
-        where_ = rollup_where!(),
-    );
-    bind_filter(query_as::<BandUse>(&sql), f)
-        .bind(f.band)
-        .fetch_all(pool)
-        .await
 }
 
 /// Sales outside every band, per lotería × sorteo × day × bet type × band.
@@ -326,22 +420,30 @@ pub struct Anomaly {
     pub sales: Decimal,
 }
 
-/// The out-of-band groups of `f`, by day, lotería, draw time, type and band.
+/// The out-of-band groups of `f`, by day, lotería name, draw time, type, band, lotería and
+/// sorteo (for a grain without the sorteo that has out-of-band rows).
 pub async fn anomalies(pool: &PgPool, f: &Filter) -> Result<Vec<Anomaly>, sqlx::Error> {
-    let sql = format!(
-        "SELECT r.loteria_id, l.name AS loteria_name, r.sorteo_id, s.scheduled_at,
-                r.business_date, r.type::text AS bet_type, r.band,
-                sum(r.jugada_count)::int8 AS jugadas, sum(r.total_sales) AS sales
-         FROM sales_rollup r JOIN sorteos s ON s.id = r.sorteo_id
-         JOIN loterias l ON l.id = r.loteria_id
-         WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9) AND {oob}
-         GROUP BY r.loteria_id, l.name, r.sorteo_id, s.scheduled_at, r.business_date, r.type,
-                  r.band
-         ORDER BY r.business_date, l.name, s.scheduled_at, r.type, r.band",
-        oob = out_of_band!(),
-        where_ = rollup_where!(),
-    );
-    bind_filter(query_as::<Anomaly>(&sql), f)
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        format!(
+            "WITH c AS (
+                SELECT r.loteria_id, r.sorteo_id, r.business_date, r.type, r.band,
+                       sum(r.jugada_count)::int8 AS jugadas, sum(r.total_sales) AS sales
+                FROM sales_rollup r
+                WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9) AND {oob}
+                GROUP BY r.loteria_id, r.sorteo_id, r.business_date, r.type, r.band
+            )
+            SELECT c.loteria_id, l.name AS loteria_name, c.sorteo_id, s.scheduled_at,
+                   c.business_date, c.type::text AS bet_type, c.band, c.jugadas, c.sales
+            FROM c JOIN sorteos s ON s.id = c.sorteo_id AND s.deleted_at IS NULL
+            JOIN loterias l ON l.id = c.loteria_id
+            ORDER BY c.business_date, l.name, s.scheduled_at, c.type, c.band, c.loteria_id,
+                     c.sorteo_id",
+            oob = out_of_band!(),
+            where_ = rollup_where!(),
+        )
+    });
+    bind_filter(unnamed::<Anomaly>(sql), f)
         .bind(f.band)
         .fetch_all(pool)
         .await
@@ -383,7 +485,7 @@ pub fn lines_stream<'a>(
                         r.type::text AS bet_type, r.business_date,
                         sum(r.total_sales) AS sales, sum(r.total_payouts) AS payouts,
                         sum(r.listero_commission) AS listero
-                 FROM sales_rollup r JOIN sorteos s ON s.id = r.sorteo_id
+                 FROM sales_rollup r JOIN sorteos s ON s.id = r.sorteo_id AND s.deleted_at IS NULL
                  JOIN loterias l ON l.id = r.loteria_id
                  LEFT JOIN users u ON u.id = r.vendedor_id
                  LEFT JOIN ventanas v ON v.id = r.ventana_id
@@ -397,7 +499,7 @@ pub fn lines_stream<'a>(
             )
         })
         .as_str();
-    bind_filter(query_as::<Line>(sql), f)
+    bind_filter(unnamed::<Line>(sql), f)
         .bind(f.band)
         .bind(tz)
         .fetch(pool)

@@ -2,12 +2,15 @@
 //! function takes a pool so the caller can point it at the replica.
 //!
 //! - Money of a period (sales, payouts, commissions, tickets, winners) comes from the report
-//!   rollups (`sales_rollup`, `ticket_rollup`): the statements' population (only sorteos with a
-//!   result, live tickets and jugadas), so the dashboard agrees with the statements to the cent.
-//!   Without a bet type filter, sales, payouts, tickets and winners come from `ticket_rollup`
-//!   (Σ live jugadas, Σ ticket payouts, additive ticket counts, as the statements count them)
-//!   and the commissions from `sales_rollup`; with one, everything comes from the `sales_rollup`
-//!   rows of that type (tickets: Σ per-band distinct tickets; winners: winning lines).
+//!   rollups: the statements' population (only sorteos with a result, live tickets and
+//!   jugadas), so the dashboard agrees with the statements to the cent. Without a bet type
+//!   filter everything comes from `ventana_rollup` (per sorteo, day and ventana), or from
+//!   `ticket_rollup` (per vendedor too) when a vendedor filters or the figures are per vendedor:
+//!   Σ live jugadas, Σ ticket payouts, the commissions, additive ticket counts, as the
+//!   statements count them. With one, everything comes from the `sales_rollup` rows of that type
+//!   (tickets: Σ per-band distinct tickets; winners: winning lines). Several groupings and
+//!   periods of one request come from one statement that reads each rollup once
+//!   ([`figure_parts`]).
 //! - Balances come from `account_statements` (the running balance), movements from their
 //!   `total_paid`/`total_collected`, prizes paid to customers from `ticket_payments`.
 //! - Exposure reads the live jugadas of OPEN sorteos through `jugadas_sorteo_number_idx`.
@@ -72,16 +75,140 @@ const ROLLUP_SCOPE: &str = "($1::uuid IS NULL OR r.banca_id = $1)
       AND ($4::uuid IS NULL OR r.loteria_id = $4)
       AND ($5::uuid IS NULL OR r.sorteo_id = $5)";
 
-/// The rollup figures of `f` on business days `from..=to` grouped by `group` (largest sales
-/// first for entities, oldest first for time buckets). `$6`/`$7` days, `$8` bet type.
-pub async fn figures(
-    pool: &PgPool,
-    f: &Filter,
-    from: NaiveDate,
-    to: NaiveDate,
-    group: Group,
-) -> Result<Vec<Figures>, sqlx::Error> {
-    let (select, join, group_by, order) = match group {
+/// One set of figures of a [`figure_parts`] request: business days `from..=to` grouped by
+/// `group`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub group: Group,
+}
+
+impl Part {
+    pub fn new(from: NaiveDate, to: NaiveDate, group: Group) -> Part {
+        Part { from, to, group }
+    }
+}
+
+/// The rollup a base reads (they hold the same population and agree to the cent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Per (sorteo, day, ventana): no vendedor filter, no vendedor grouping, no bet type.
+    Ventana,
+    /// Per (sorteo, day, ventana, vendedor): no bet type.
+    Ticket,
+    /// Per (sorteo, day, ventana, vendedor, type, band): the bet type's rows.
+    Sales,
+}
+
+impl Source {
+    fn table(self) -> &'static str {
+        match self {
+            Source::Ventana => "ventana_rollup",
+            Source::Ticket => "ticket_rollup",
+            Source::Sales => "sales_rollup",
+        }
+    }
+
+    /// Tickets and winners: additive ticket counts without a bet type; with one, Σ per-band
+    /// distinct tickets and the winning lines.
+    fn counts(self) -> (&'static str, &'static str) {
+        match self {
+            Source::Ventana | Source::Ticket => ("ticket_count", "winner_count"),
+            Source::Sales => ("ticket_count", "winning_jugadas"),
+        }
+    }
+
+    /// `$6` is the bet type.
+    fn bet_type(self) -> &'static str {
+        match self {
+            Source::Sales => "r.type = $6::bet_type",
+            Source::Ventana | Source::Ticket => "$6::text IS NULL",
+        }
+    }
+}
+
+/// `$n` of the first and last day of part `i`.
+fn days(i: usize) -> (usize, usize) {
+    (7 + 2 * i, 8 + 2 * i)
+}
+
+/// The rollup rows of `source` in scope (alias `r`) on the days of `where_days`.
+fn rollup_rows(source: Source, where_days: &str) -> String {
+    format!(
+        "FROM {table} r JOIN sorteos s ON s.id = r.sorteo_id AND s.deleted_at IS NULL
+         WHERE ({where_days}) AND {ROLLUP_SCOPE} AND {bet_type}",
+        table = source.table(),
+        bet_type = source.bet_type(),
+    )
+}
+
+/// The sums of the rollup rows (alias `r`) of `source`.
+fn sums(source: Source) -> String {
+    let (tickets, winners) = source.counts();
+    format!(
+        "sum(r.total_sales) AS sales, sum(r.total_payouts) AS payouts,
+         sum(r.listero_commission) AS listero, sum(r.vendedor_commission) AS vend,
+         sum(r.{tickets}) AS tickets, sum(r.{winners}) AS winners"
+    )
+}
+
+/// The base CTE of the parts `parts` (indexes into `all`, none per vendedor): the rows of
+/// `source` on their days (a range shared by several parts is read once), summed per day,
+/// ventana and lotería.
+fn base_sql(source: Source, all: &[Part], parts: &[usize]) -> String {
+    let mut ranges: Vec<String> = Vec::new();
+    for &i in parts {
+        let first = all
+            .iter()
+            .position(|p| p.from == all[i].from && p.to == all[i].to)
+            .unwrap_or(i);
+        let (a, b) = days(first);
+        let range = format!("r.business_date BETWEEN ${a} AND ${b}");
+        if !ranges.contains(&range) {
+            ranges.push(range);
+        }
+    }
+    format!(
+        "SELECT r.business_date AS d, r.ventana_id, r.loteria_id, {sums}
+         {rows}
+         GROUP BY r.business_date, r.ventana_id, r.loteria_id",
+        sums = sums(source),
+        rows = rollup_rows(source, &ranges.join(" OR ")),
+    )
+}
+
+/// The money columns of a part over its rows `b`.
+const PART_SUMS: &str =
+    "COALESCE(sum(b.sales), 0) AS sales, COALESCE(sum(b.payouts), 0) AS payouts,
+     COALESCE(sum(b.listero), 0) AS listero, COALESCE(sum(b.vend), 0) AS vendedor,
+     COALESCE(sum(b.tickets), 0)::bigint AS tickets,
+     COALESCE(sum(b.winners), 0)::bigint AS winners";
+
+/// Part `i`, grouped per vendedor (and ventana): summed straight from the rows of `source`
+/// (few groups), ranked by `ord` (largest sales first).
+fn vendedor_part_sql(i: usize, source: Source) -> String {
+    let (a, z) = days(i);
+    format!(
+        "(SELECT {i} AS part,
+                 row_number() OVER (ORDER BY b.sales DESC, u.name, b.vendedor_id) AS ord,
+                 b.vendedor_id AS key, u.name, b.ventana_id, v.name AS ventana_name,
+                 NULL::date AS bucket, b.sales, b.payouts, b.listero, b.vend AS vendedor,
+                 b.tickets, b.winners
+          FROM (SELECT r.vendedor_id, r.ventana_id, {sums}
+                {rows}
+                GROUP BY r.vendedor_id, r.ventana_id) b
+          LEFT JOIN users u ON u.id = b.vendedor_id LEFT JOIN ventanas v ON v.id = b.ventana_id)",
+        sums = sums(source),
+        rows = rollup_rows(source, &format!("r.business_date BETWEEN ${a} AND ${z}")),
+    )
+}
+
+/// Part `i`: its figures, ranked by `ord` (largest sales first for entities, oldest first for
+/// time buckets); per vendedor from the rows of `heavy`, otherwise from the base `b`.
+fn part_sql(i: usize, part: &Part, heavy: Source) -> String {
+    let (select, join, group_by, order) = match part.group {
+        Group::Vendedor => return vendedor_part_sql(i, heavy),
         Group::Total => (
             "NULL::uuid AS key, NULL::text AS name, NULL::uuid AS ventana_id,
              NULL::text AS ventana_name, NULL::date AS bucket",
@@ -94,21 +221,14 @@ pub async fn figures(
              NULL::date AS bucket",
             "LEFT JOIN ventanas v ON v.id = b.ventana_id",
             "GROUP BY b.ventana_id, v.name",
-            "ORDER BY sales DESC, v.name, b.ventana_id",
-        ),
-        Group::Vendedor => (
-            "b.vendedor_id AS key, u.name, b.ventana_id, v.name AS ventana_name,
-             NULL::date AS bucket",
-            "LEFT JOIN users u ON u.id = b.vendedor_id LEFT JOIN ventanas v ON v.id = b.ventana_id",
-            "GROUP BY b.vendedor_id, u.name, b.ventana_id, v.name",
-            "ORDER BY sales DESC, u.name, b.vendedor_id",
+            "ORDER BY COALESCE(sum(b.sales), 0) DESC, v.name, b.ventana_id",
         ),
         Group::Loteria => (
             "b.loteria_id AS key, l.name, NULL::uuid AS ventana_id, NULL::text AS ventana_name,
              NULL::date AS bucket",
             "LEFT JOIN loterias l ON l.id = b.loteria_id",
             "GROUP BY b.loteria_id, l.name",
-            "ORDER BY sales DESC, l.name, b.loteria_id",
+            "ORDER BY COALESCE(sum(b.sales), 0) DESC, l.name, b.loteria_id",
         ),
         Group::Day => (
             "NULL::uuid AS key, NULL::text AS name, NULL::uuid AS ventana_id,
@@ -121,68 +241,117 @@ pub async fn figures(
             "NULL::uuid AS key, NULL::text AS name, NULL::uuid AS ventana_id,
              NULL::text AS ventana_name, date_trunc('week', b.d)::date AS bucket",
             "",
-            "GROUP BY 5",
-            "ORDER BY 5",
+            "GROUP BY date_trunc('week', b.d)::date",
+            "ORDER BY date_trunc('week', b.d)::date",
         ),
         Group::Month => (
             "NULL::uuid AS key, NULL::text AS name, NULL::uuid AS ventana_id,
              NULL::text AS ventana_name, date_trunc('month', b.d)::date AS bucket",
             "",
-            "GROUP BY 5",
-            "ORDER BY 5",
+            "GROUP BY date_trunc('month', b.d)::date",
+            "ORDER BY date_trunc('month', b.d)::date",
         ),
     };
-    let sql = format!(
-        "WITH sr AS (
-             SELECT r.sorteo_id, r.business_date, r.ventana_id, r.vendedor_id, r.loteria_id,
-                    sum(r.total_sales) AS sales, sum(r.total_payouts) AS payouts,
-                    sum(r.listero_commission) AS listero, sum(r.vendedor_commission) AS vend,
-                    sum(r.ticket_count) AS typed_tickets, sum(r.winning_jugadas) AS typed_winners
-             FROM sales_rollup r JOIN sorteos s ON s.id = r.sorteo_id AND s.deleted_at IS NULL
-             WHERE r.business_date BETWEEN $6 AND $7 AND {ROLLUP_SCOPE}
-               AND ($8::text IS NULL OR r.type::text = $8)
-             GROUP BY 1, 2, 3, 4, 5),
-         tr AS (
-             SELECT r.sorteo_id, r.business_date, r.ventana_id, r.vendedor_id, r.loteria_id,
-                    r.ticket_count, r.winner_count, r.total_sales, r.total_payouts
-             FROM ticket_rollup r JOIN sorteos s ON s.id = r.sorteo_id AND s.deleted_at IS NULL
-             WHERE $8::text IS NULL AND r.business_date BETWEEN $6 AND $7 AND {ROLLUP_SCOPE}),
-         b AS (
-             SELECT COALESCE(sr.business_date, tr.business_date) AS d,
-                    COALESCE(sr.ventana_id, tr.ventana_id) AS ventana_id,
-                    COALESCE(sr.vendedor_id, tr.vendedor_id) AS vendedor_id,
-                    COALESCE(sr.loteria_id, tr.loteria_id) AS loteria_id,
-                    CASE WHEN $8::text IS NULL THEN COALESCE(tr.total_sales, 0)
-                         ELSE sr.sales END AS sales,
-                    CASE WHEN $8::text IS NULL THEN COALESCE(tr.total_payouts, 0)
-                         ELSE sr.payouts END AS payouts,
-                    COALESCE(sr.listero, 0) AS listero,
-                    COALESCE(sr.vend, 0) AS vend,
-                    CASE WHEN $8::text IS NULL THEN COALESCE(tr.ticket_count, 0)
-                         ELSE sr.typed_tickets END AS tickets,
-                    CASE WHEN $8::text IS NULL THEN COALESCE(tr.winner_count, 0)
-                         ELSE sr.typed_winners END AS winners
-             FROM sr FULL JOIN tr
-               ON tr.sorteo_id = sr.sorteo_id AND tr.business_date = sr.business_date
-              AND tr.ventana_id = sr.ventana_id AND tr.vendedor_id = sr.vendedor_id)
-         SELECT {select},
-                COALESCE(sum(b.sales), 0) AS sales, COALESCE(sum(b.payouts), 0) AS payouts,
-                COALESCE(sum(b.listero), 0) AS listero, COALESCE(sum(b.vend), 0) AS vendedor,
-                COALESCE(sum(b.tickets), 0)::bigint AS tickets,
-                COALESCE(sum(b.winners), 0)::bigint AS winners
-         FROM b {join} {group_by} {order}"
-    );
-    query_as(&sql)
+    let (a, z) = days(i);
+    format!(
+        "(SELECT {i} AS part, row_number() OVER ({order}) AS ord, {select}, {PART_SUMS}
+          FROM b {join}
+          WHERE b.d BETWEEN ${a} AND ${z}
+          {group_by})"
+    )
+}
+
+/// The statement of [`figure_parts`]: the parts per vendedor read `ticket_rollup` (with a bet
+/// type `sales_rollup`) on their own, the others share one base read from `ventana_rollup`
+/// (`ticket_rollup` when a vendedor filters, `sales_rollup` with a bet type).
+fn parts_sql(f: &Filter, parts: &[Part]) -> String {
+    let (light, heavy) = match (&f.bet_type, f.vendedor_id) {
+        (Some(_), _) => (Source::Sales, Source::Sales),
+        (None, Some(_)) => (Source::Ticket, Source::Ticket),
+        (None, None) => (Source::Ventana, Source::Ticket),
+    };
+    let shared: Vec<usize> = (0..parts.len())
+        .filter(|&i| parts[i].group != Group::Vendedor)
+        .collect();
+    let with = if shared.is_empty() {
+        String::new()
+    } else {
+        format!("WITH b AS ({})", base_sql(light, parts, &shared))
+    };
+    let selects: Vec<String> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| part_sql(i, p, heavy))
+        .collect();
+    format!(
+        "{with}
+         SELECT x.part, x.key, x.name, x.ventana_id, x.ventana_name, x.bucket, x.sales,
+                x.payouts, x.listero, x.vendedor, x.tickets, x.winners
+         FROM ({}) x
+         ORDER BY x.part, x.ord",
+        selects.join("\nUNION ALL\n")
+    )
+}
+
+/// A row of [`figure_parts`].
+#[derive(sqlx::FromRow)]
+struct PartRow {
+    part: i32,
+    #[sqlx(flatten)]
+    figures: Figures,
+}
+
+/// The rollup figures of `f` for each of `parts` (in that order, each ordered as
+/// [`figures`]), in one statement: the parts that are not per vendedor share one read of
+/// `ventana_rollup` (`ticket_rollup` when a vendedor filters), a part per vendedor reads
+/// `ticket_rollup`; with a bet type, everything reads the `sales_rollup` rows of that type.
+/// `$6` is the bet type, part `i`'s days `$(7+2i)`/`$(8+2i)`.
+pub async fn figure_parts(
+    pool: &PgPool,
+    f: &Filter,
+    parts: &[Part],
+) -> Result<Vec<Vec<Figures>>, sqlx::Error> {
+    let mut out: Vec<Vec<Figures>> = parts.iter().map(|_| Vec::new()).collect();
+    if parts.is_empty() {
+        return Ok(out);
+    }
+    let sql = parts_sql(f, parts);
+    // Unnamed: planned with the request's days and filters every time. A cached statement
+    // switches to a generic plan after five runs, and the generic plan of these optional
+    // filters and day ranges guesses one row (a sort that spills, a nested loop per rollup
+    // row): 3–4 times slower.
+    let mut q = query_as::<PartRow>(&sql)
+        .persistent(false)
         .bind(f.banca_id)
         .bind(f.ventana_id)
         .bind(f.vendedor_id)
         .bind(f.loteria_id)
         .bind(f.sorteo_id)
-        .bind(from)
-        .bind(to)
-        .bind(f.bet_type.as_deref())
-        .fetch_all(pool)
-        .await
+        .bind(f.bet_type.as_deref());
+    for p in parts {
+        q = q.bind(p.from).bind(p.to);
+    }
+    for r in q.fetch_all(pool).await? {
+        if let Some(set) = usize::try_from(r.part).ok().and_then(|i| out.get_mut(i)) {
+            set.push(r.figures);
+        }
+    }
+    Ok(out)
+}
+
+/// The rollup figures of `f` on business days `from..=to` grouped by `group` (largest sales
+/// first for entities, oldest first for time buckets).
+pub async fn figures(
+    pool: &PgPool,
+    f: &Filter,
+    from: NaiveDate,
+    to: NaiveDate,
+    group: Group,
+) -> Result<Vec<Figures>, sqlx::Error> {
+    Ok(figure_parts(pool, f, &[Part::new(from, to, group)])
+        .await?
+        .pop()
+        .unwrap_or_default())
 }
 
 /// Figures of one business hour.

@@ -5,19 +5,24 @@
 //!
 //! Sources:
 //! * evaluated money (sales, prizes, commissions, ticket and winner counts) comes from
-//!   `sales_rollup` / `ticket_rollup` ([`rollup_groups`]): the statements' population, exact;
+//!   `ventana_rollup` / `ticket_rollup` ([`rollup_groups`]): the statements' population, exact;
+//!   no report splits by bet type or band, so none reads `sales_rollup`;
 //! * what includes ACTIVE or cancelled tickets, hours of sale and payments reads `tickets` live
-//!   ([`ticket_groups`], [`summary_totals`], [`winners`], [`cancelled`]) through the
-//!   `(banca_id, business_date)` indexes;
+//!   ([`summary_live`], [`time_slots`], [`ticket_groups`], [`winner_totals`],
+//!   [`cancelled_totals`]), each report in as few passes as it can: one pass over the period's
+//!   tickets for the summary and one for the time analysis;
 //! * most played numbers read `daily_number_sales` (evaluated sorteos) plus the live jugadas of
 //!   ACTIVE tickets of sorteos without a result ([`numbers`]).
+//!
+//! Every statement here that reads a period is sent unnamed ([`planned`]), so PostgreSQL plans
+//! it for its parameters on every run.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use sqlx::postgres::PgArguments;
+use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::QueryAs;
-use sqlx::{PgPool, Postgres};
+use sqlx::{FromRow, PgPool, Postgres};
 use uuid::Uuid;
 
 use crate::db::query_as;
@@ -68,6 +73,25 @@ macro_rules! scoped {
 const SOLD: &str = "t.deleted_at IS NULL AND t.is_active
      AND t.status IN ('ACTIVE', 'EVALUATED', 'PAID', 'PAGADO')";
 
+/// A ticket (`t`) of a sorteo that is not deleted, as a join to `sorteos` would say (every
+/// ticket has its sorteo). Deleted sorteos are few: the hashed list of them, tested in the
+/// scan, costs far less than joining every ticket of the period to `sorteos` (`sorteos.id` is
+/// never NULL, so `NOT IN` means what it says).
+const LIVE_SORTEO: &str =
+    "t.sorteo_id NOT IN (SELECT id FROM sorteos WHERE deleted_at IS NOT NULL)";
+
+/// A report statement, sent unnamed so that PostgreSQL plans it for its parameters on every
+/// run. A named (cached) statement switches to a generic plan after five runs, and with the
+/// optional filters (`$n::uuid IS NULL OR …`) the generic estimates collapse to one row: the
+/// numbers analysis then ran a nested loop of 322,767 `daily_number_sales` rows × 1,620 sorteos
+/// (75 s; the bench's 15 s timeouts). Planning costs 1–3 ms, nothing next to what a report reads.
+fn planned<'q, O>(sql: &'q str) -> QueryAs<'q, Postgres, O, PgArguments>
+where
+    O: for<'r> FromRow<'r, PgRow>,
+{
+    query_as::<O>(sql).persistent(false)
+}
+
 fn bind<'q, O>(
     q: QueryAs<'q, Postgres, O, PgArguments>,
     f: &'q Filter,
@@ -103,18 +127,38 @@ pub enum Group {
 }
 
 impl Group {
-    fn key(self) -> &'static str {
+    /// What [`rollup_groups`] first sums the rollup rows by (`k`): the entity itself, the
+    /// business day for calendar groups, the sorteo for hours of draw (a few hundred rows at
+    /// most, whatever the group).
+    fn column(self) -> &'static str {
         match self {
-            Group::Total => "''",
-            Group::Loteria => "r.loteria_id::text",
-            Group::Sorteo => "r.sorteo_id::text",
-            Group::Ventana => "r.ventana_id::text",
-            Group::Vendedor => "r.vendedor_id::text",
-            Group::Day => "r.business_date::text",
-            Group::Week => "date_trunc('week', r.business_date)::date::text",
-            Group::Month => "to_char(r.business_date, 'YYYY-MM')",
-            Group::Hour => "to_char(s.scheduled_at AT TIME ZONE $8, 'HH24')",
+            Group::Total => "true",
+            Group::Loteria => "r.loteria_id",
+            Group::Sorteo | Group::Hour => "r.sorteo_id",
+            Group::Ventana => "r.ventana_id",
+            Group::Vendedor => "r.vendedor_id",
+            Group::Day | Group::Week | Group::Month => "r.business_date",
         }
+    }
+
+    /// The group's key from `{a}.k` (see [`Group::column`]) and the join it needs: hours read
+    /// the draw time of sorteo `{a}.k`.
+    fn key(self, a: &str) -> (String, String) {
+        let key = match self {
+            Group::Total => "''".to_string(),
+            Group::Loteria | Group::Sorteo | Group::Ventana | Group::Vendedor | Group::Day => {
+                format!("{a}.k::text")
+            }
+            Group::Week => format!("date_trunc('week', {a}.k)::date::text"),
+            Group::Month => format!("to_char({a}.k, 'YYYY-MM')"),
+            Group::Hour => "to_char(s.scheduled_at AT TIME ZONE $8, 'HH24')".to_string(),
+        };
+        let join = if self == Group::Hour {
+            format!("JOIN sorteos s ON s.id = {a}.k AND s.deleted_at IS NULL")
+        } else {
+            String::new()
+        };
+        (key, join)
     }
 
     /// Columns `name, code, active, parent_id, parent_name, at, status` and their join.
@@ -181,61 +225,86 @@ pub struct Figures {
     pub jugadas: i64,
     pub tickets: i64,
     pub winners: i64,
-    /// Distinct business days with tickets.
+    /// Distinct business days with tickets (only with `activity`, see [`rollup_groups`]).
     pub days: i64,
-    /// Distinct vendedores with tickets.
+    /// Distinct vendedores with tickets (only with `activity`).
     pub sellers: i64,
 }
 
-/// The evaluated figures of `f` split by `group` (unordered; no row when nothing counts).
+/// The evaluated figures of `f` split by `group`, by key (no row when nothing counts).
+/// `days` and `sellers` are counted only with `activity` (0 otherwise).
+///
+/// One pass over one rollup: `ventana_rollup` (one row per sorteo × day × ventana) when
+/// neither the filter nor the split names a vendedor, `ticket_rollup` (per vendedor too)
+/// otherwise; both carry the money and the additive ticket counts, so no join between rollups.
+/// `activity` adds one pass over `ticket_rollup` for the distinct days and vendedores. The
+/// rollups hold no row of a deleted sorteo (deleting a drawn sorteo rebuilds its rollups empty
+/// in the same transaction), so only hours of draw join `sorteos`.
 pub async fn rollup_groups(
     pool: &PgPool,
     f: &Filter,
     group: Group,
+    activity: bool,
 ) -> Result<Vec<Figures>, sqlx::Error> {
-    let key = group.key();
+    let table = if f.vendedor_id.is_none() && group != Group::Vendedor {
+        "ventana_rollup"
+    } else {
+        "ticket_rollup"
+    };
+    let column = group.column();
+    let (key_m, join_m) = group.key("m");
     let (names, joins) = group.names();
+    let scope = scoped!("r");
+    let (activity_cte, activity_cols, activity_join) = if activity {
+        let (key_x, join_x) = group.key("x");
+        (
+            format!(
+                ", a AS (
+                    SELECT {key_x} AS key, count(DISTINCT x.business_date) AS days,
+                           count(DISTINCT x.vendedor_id) AS sellers
+                    FROM (SELECT DISTINCT {column} AS k, r.business_date, r.vendedor_id
+                          FROM ticket_rollup r
+                          WHERE {scope}) x
+                    {join_x}
+                    GROUP BY 1
+                )"
+            ),
+            "COALESCE(a.days, 0) AS days, COALESCE(a.sellers, 0) AS sellers",
+            "LEFT JOIN a ON a.key = g.key",
+        )
+    } else {
+        (String::new(), "0::bigint AS days, 0::bigint AS sellers", "")
+    };
     let sql = format!(
         "WITH m AS (
-            SELECT {key} AS key, sum(r.total_sales) AS sales, sum(r.total_payouts) AS payouts,
+            SELECT {column} AS k, sum(r.total_sales) AS sales, sum(r.total_payouts) AS payouts,
                    sum(r.listero_commission) AS listero, sum(r.vendedor_commission) AS vend,
-                   sum(r.commission_total) AS comm, sum(r.jugada_count)::bigint AS jugadas
-            FROM sales_rollup r
-            JOIN sorteos s ON s.id = r.sorteo_id AND s.deleted_at IS NULL
-            WHERE {scope}
-            GROUP BY 1
-        ), tk AS (
-            SELECT {key} AS key, sum(r.ticket_count)::bigint AS tickets,
-                   sum(r.winner_count)::bigint AS winners,
-                   count(DISTINCT r.business_date) AS days,
-                   count(DISTINCT r.vendedor_id) AS sellers
-            FROM ticket_rollup r
-            JOIN sorteos s ON s.id = r.sorteo_id AND s.deleted_at IS NULL
+                   sum(r.commission_total) AS comm, sum(r.jugada_count) AS jugadas,
+                   sum(r.ticket_count) AS tickets, sum(r.winner_count) AS winners
+            FROM {table} r
             WHERE {scope}
             GROUP BY 1
         ), g AS (
-            SELECT COALESCE(m.key, tk.key) AS key,
-                   COALESCE(m.sales, 0) AS sales, COALESCE(m.payouts, 0) AS payouts,
-                   COALESCE(m.listero, 0) AS listero, COALESCE(m.vend, 0) AS vendedor,
-                   COALESCE(m.comm, 0) AS commission_total, COALESCE(m.jugadas, 0) AS jugadas,
-                   COALESCE(tk.tickets, 0) AS tickets, COALESCE(tk.winners, 0) AS winners,
-                   COALESCE(tk.days, 0) AS days, COALESCE(tk.sellers, 0) AS sellers
-            FROM m FULL JOIN tk ON tk.key = m.key
-        )
+            SELECT {key_m} AS key, sum(m.sales) AS sales, sum(m.payouts) AS payouts,
+                   sum(m.listero) AS listero, sum(m.vend) AS vendedor,
+                   sum(m.comm) AS commission_total, sum(m.jugadas)::bigint AS jugadas,
+                   sum(m.tickets)::bigint AS tickets, sum(m.winners)::bigint AS winners
+            FROM m {join_m}
+            GROUP BY 1
+        ){activity_cte}
         SELECT g.key, {names}, g.sales, g.payouts, g.listero, g.vendedor, g.commission_total,
-               g.jugadas, g.tickets, g.winners, g.days, g.sellers
-        FROM g {joins}
+               g.jugadas, g.tickets, g.winners, {activity_cols}
+        FROM g {activity_join} {joins}
         ORDER BY g.key",
-        scope = scoped!("r"),
     );
-    bind(query_as::<Figures>(&sql), f).fetch_all(pool).await
+    bind(planned::<Figures>(&sql), f).fetch_all(pool).await
 }
 
 // ---------------------------------------------------------------------------------------------
 // Live tickets.
 
 /// The live totals of the tickets summary.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, Default)]
 pub struct SummaryTotals {
     /// Σ `total_amount` of sold tickets (ACTIVE/EVALUATED/PAID/PAGADO).
     pub gross: Decimal,
@@ -250,28 +319,153 @@ pub struct SummaryTotals {
     pub pending: Decimal,
 }
 
-/// Live totals of the tickets of `f` (sold, prizes, cancelled, payments).
-pub async fn summary_totals(pool: &PgPool, f: &Filter) -> Result<SummaryTotals, sqlx::Error> {
+/// The live figures of the tickets summary: totals, and the sold tickets by hour of sale, by
+/// lotería and by sorteo (each largest amount first, as [`ticket_groups`] orders them).
+#[derive(Debug, Clone, Default)]
+pub struct LiveSummary {
+    pub totals: SummaryTotals,
+    pub hours: Vec<TicketFigures>,
+    pub by_loteria: Vec<TicketFigures>,
+    pub by_sorteo: Vec<TicketFigures>,
+}
+
+/// The live summary of the tickets of `f` in one pass over them: sold and cancelled tickets
+/// are summed per (lotería, sorteo, hour of sale), and those few thousand rows are rolled up
+/// into the total and the three splits (the sold tickets' figures of [`ticket_groups`], by
+/// hour of sale in the business time zone, by lotería and by sorteo).
+///
+/// The tickets' projection sits behind `OFFSET 0`: grouped straight off `tickets`, the planner
+/// expects one group per distinct `created_at` (about one per ticket) and sorts the period's
+/// tickets on disk instead of hashing the few thousand groups there are.
+pub async fn summary_live(pool: &PgPool, f: &Filter) -> Result<LiveSummary, sqlx::Error> {
     let sql = format!(
-        "SELECT COALESCE(sum(t.total_amount) FILTER (WHERE {SOLD}), 0) AS gross,
-                count(*) FILTER (WHERE {SOLD}) AS tickets,
-                COALESCE(sum(t.total_payout) FILTER (WHERE {SOLD} AND t.status <> 'ACTIVE'), 0)
-                    AS prizes,
-                count(*) FILTER (WHERE {SOLD} AND t.is_winner) AS winners,
-                COALESCE(sum(t.total_amount) FILTER (WHERE t.status = 'CANCELLED'), 0)
-                    AS cancelled_amount,
-                count(*) FILTER (WHERE t.status = 'CANCELLED') AS cancelled,
-                COALESCE(sum(t.total_paid) FILTER (WHERE {SOLD} AND t.is_winner), 0) AS paid,
-                COALESCE(sum(t.remaining_amount) FILTER (WHERE {SOLD} AND t.is_winner), 0)
-                    AS pending
-         FROM tickets t
-         JOIN sorteos s ON s.id = t.sorteo_id AND s.deleted_at IS NULL
-         WHERE {scope}",
+        "WITH x AS (
+            SELECT t.loteria_id, t.sorteo_id,
+                   extract(hour FROM t.created_at AT TIME ZONE $8)::int AS hour,
+                   ({SOLD}) AS sold, t.status, t.is_winner, t.total_amount, t.total_payout,
+                   t.total_paid, t.remaining_amount
+            FROM tickets t
+            WHERE {scope} AND (({SOLD}) OR t.status = 'CANCELLED') AND {LIVE_SORTEO}
+            OFFSET 0
+        ), b AS (
+            SELECT x.loteria_id, x.sorteo_id, x.hour,
+                   count(*) FILTER (WHERE x.sold) AS tickets,
+                   sum(x.total_amount) FILTER (WHERE x.sold) AS gross,
+                   sum(x.total_payout) FILTER (WHERE x.sold AND x.status <> 'ACTIVE') AS prizes,
+                   count(*) FILTER (WHERE x.sold AND x.is_winner) AS winners,
+                   sum(x.total_paid) FILTER (WHERE x.sold AND x.is_winner) AS paid,
+                   sum(x.remaining_amount) FILTER (WHERE x.sold AND x.is_winner) AS pending,
+                   count(*) FILTER (WHERE NOT x.sold) AS cancelled,
+                   sum(x.total_amount) FILTER (WHERE NOT x.sold) AS cancelled_amount
+            FROM x
+            GROUP BY 1, 2, 3
+        ), g AS (
+            SELECT CASE GROUPING(b.loteria_id, b.sorteo_id, b.hour)
+                        WHEN 3 THEN 'loteria' WHEN 5 THEN 'sorteo' WHEN 6 THEN 'hour'
+                        ELSE 'total' END AS kind,
+                   b.loteria_id, b.sorteo_id,
+                   COALESCE(b.loteria_id::text, b.sorteo_id::text, b.hour::text, '') AS key,
+                   COALESCE(sum(b.tickets), 0)::bigint AS count,
+                   COALESCE(sum(b.gross), 0) AS amount, COALESCE(sum(b.prizes), 0) AS payouts,
+                   COALESCE(sum(b.winners), 0)::bigint AS winners,
+                   COALESCE(sum(b.paid), 0) AS paid, COALESCE(sum(b.pending), 0) AS pending,
+                   COALESCE(sum(b.cancelled), 0)::bigint AS cancelled,
+                   COALESCE(sum(b.cancelled_amount), 0) AS cancelled_amount
+            FROM b
+            GROUP BY GROUPING SETS ((), (b.loteria_id), (b.sorteo_id), (b.hour))
+        )
+        SELECT g.kind, g.key, COALESCE(l.name, so.name) AS name, lo.name AS parent_name,
+               g.count, g.amount, g.payouts, g.winners, g.paid, g.pending, g.cancelled,
+               g.cancelled_amount
+        FROM g
+        LEFT JOIN loterias l ON l.id = g.loteria_id
+        LEFT JOIN sorteos so ON so.id = g.sorteo_id
+        LEFT JOIN loterias lo ON lo.id = so.loteria_id
+        WHERE g.kind = 'total' OR g.count > 0
+        ORDER BY g.kind, g.amount DESC, g.key",
         scope = scoped!("t"),
     );
-    bind(query_as::<SummaryTotals>(&sql), f)
-        .fetch_one(pool)
-        .await
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        kind: String,
+        key: String,
+        name: Option<String>,
+        parent_name: Option<String>,
+        count: i64,
+        amount: Decimal,
+        payouts: Decimal,
+        winners: i64,
+        paid: Decimal,
+        pending: Decimal,
+        cancelled: i64,
+        cancelled_amount: Decimal,
+    }
+    let rows = bind(planned::<Row>(&sql), f).fetch_all(pool).await?;
+    let mut out = LiveSummary::default();
+    for r in rows {
+        let split = match r.kind.as_str() {
+            "hour" => &mut out.hours,
+            "loteria" => &mut out.by_loteria,
+            "sorteo" => &mut out.by_sorteo,
+            _ => {
+                out.totals = SummaryTotals {
+                    gross: r.amount,
+                    tickets: r.count,
+                    prizes: r.payouts,
+                    winners: r.winners,
+                    cancelled_amount: r.cancelled_amount,
+                    cancelled: r.cancelled,
+                    paid: r.paid,
+                    pending: r.pending,
+                };
+                continue;
+            }
+        };
+        split.push(TicketFigures {
+            key: r.key,
+            name: r.name,
+            parent_name: r.parent_name,
+            count: r.count,
+            amount: r.amount,
+            payouts: r.payouts,
+        });
+    }
+    Ok(out)
+}
+
+/// Sold and cancelled tickets of one hour of sale and weekday of the business date.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TimeSlot {
+    /// Hour of sale (`created_at`) in the business time zone, 0–23.
+    pub hour: i32,
+    /// Day of week of the business date, 0 = Sunday.
+    pub dow: i32,
+    pub sold: i64,
+    pub sold_amount: Decimal,
+    pub cancelled: i64,
+    pub cancelled_amount: Decimal,
+}
+
+/// The tickets of `f` per hour of sale and weekday of the business date, sold and cancelled,
+/// in one pass (the time analysis splits both ways and by population); grouped behind
+/// `OFFSET 0` as in [`summary_live`].
+pub async fn time_slots(pool: &PgPool, f: &Filter) -> Result<Vec<TimeSlot>, sqlx::Error> {
+    let sql = format!(
+        "SELECT x.hour, x.dow,
+                count(*) FILTER (WHERE x.sold) AS sold,
+                COALESCE(sum(x.total_amount) FILTER (WHERE x.sold), 0) AS sold_amount,
+                count(*) FILTER (WHERE NOT x.sold) AS cancelled,
+                COALESCE(sum(x.total_amount) FILTER (WHERE NOT x.sold), 0) AS cancelled_amount
+         FROM (SELECT extract(hour FROM t.created_at AT TIME ZONE $8)::int AS hour,
+                      extract(dow FROM t.business_date)::int AS dow,
+                      ({SOLD}) AS sold, t.total_amount
+               FROM tickets t
+               WHERE {scope} AND (({SOLD}) OR t.status = 'CANCELLED') AND {LIVE_SORTEO}
+               OFFSET 0) x
+         GROUP BY 1, 2",
+        scope = scoped!("t"),
+    );
+    bind(planned::<TimeSlot>(&sql), f).fetch_all(pool).await
 }
 
 /// Which live tickets [`ticket_groups`] reads.
@@ -290,10 +484,6 @@ pub enum TicketGroup {
     Sorteo,
     Ventana,
     Vendedor,
-    /// Hour of sale (`created_at`) in the business time zone, 0–23.
-    Hour,
-    /// Day of week of the business date, 0 = Sunday.
-    DayOfWeek,
 }
 
 /// Live tickets of one group.
@@ -319,8 +509,6 @@ pub async fn ticket_groups(
         TicketGroup::Sorteo => "t.sorteo_id::text",
         TicketGroup::Ventana => "t.ventana_id::text",
         TicketGroup::Vendedor => "t.vendedor_id::text",
-        TicketGroup::Hour => "extract(hour FROM t.created_at AT TIME ZONE $8)::int::text",
-        TicketGroup::DayOfWeek => "extract(dow FROM t.business_date)::int::text",
     };
     let (names, joins) = match group {
         TicketGroup::Loteria => (
@@ -341,9 +529,6 @@ pub async fn ticket_groups(
             "LEFT JOIN users u ON u.id = g.key::uuid
              LEFT JOIN ventanas uv ON uv.id = u.ventana_id",
         ),
-        TicketGroup::Hour | TicketGroup::DayOfWeek => {
-            ("NULL::text AS name, NULL::text AS parent_name", "")
-        }
     };
     let pop = match pop {
         Population::Sold => SOLD,
@@ -354,8 +539,7 @@ pub async fn ticket_groups(
             SELECT {key} AS key, count(*) AS count, sum(t.total_amount) AS amount,
                    sum(t.total_payout) FILTER (WHERE t.status <> 'ACTIVE') AS payouts
             FROM tickets t
-            JOIN sorteos s ON s.id = t.sorteo_id AND s.deleted_at IS NULL
-            WHERE {scope} AND {pop}
+            WHERE {scope} AND {pop} AND {LIVE_SORTEO}
             GROUP BY 1
         )
         SELECT g.key, {names}, g.count, COALESCE(g.amount, 0) AS amount,
@@ -364,7 +548,7 @@ pub async fn ticket_groups(
         ORDER BY g.amount DESC, g.key",
         scope = scoped!("t"),
     );
-    bind(query_as::<TicketFigures>(&sql), f)
+    bind(planned::<TicketFigures>(&sql), f)
         .fetch_all(pool)
         .await
 }
@@ -375,7 +559,7 @@ pub async fn all_tickets(pool: &PgPool, f: &Filter) -> Result<i64, sqlx::Error> 
         "SELECT count(*) FROM tickets t WHERE {scope}",
         scope = scoped!("t"),
     );
-    bind(query_as::<(i64,)>(&sql), f)
+    bind(planned::<(i64,)>(&sql), f)
         .fetch_one(pool)
         .await
         .map(|r| r.0)
@@ -398,6 +582,11 @@ pub struct NumberFigures {
 /// `(numbers, distinct numbers, Σ amount)`: the `limit` most played numbers of `f` (largest
 /// amount first; ties by number) from `daily_number_sales` plus the live jugadas of ACTIVE
 /// tickets of sorteos without a result. `bet_type` narrows to NUMERO or REVENTADO.
+///
+/// `daily_number_sales` keeps the rows of a drawn sorteo that was deleted: they are left out
+/// as in [`LIVE_SORTEO`] (≈ 320,000 rows for 30 days at 1 M jugadas; a join to `sorteos`
+/// cost a fifth of the statement). Those rows are summed per number before they meet the live
+/// jugadas (not passed one by one through the union).
 pub async fn numbers(
     pool: &PgPool,
     f: &Filter,
@@ -406,10 +595,11 @@ pub async fn numbers(
 ) -> Result<(Vec<NumberFigures>, i64, Decimal), sqlx::Error> {
     let sql = format!(
         "WITH n AS (
-            SELECT d.number, d.total_amount AS amount, d.jugada_count::bigint AS jugadas
+            SELECT d.number, sum(d.total_amount) AS amount, sum(d.jugada_count)::bigint AS jugadas
             FROM daily_number_sales d
-            JOIN sorteos s ON s.id = d.sorteo_id AND s.deleted_at IS NULL
             WHERE {dscope} AND ($9::text IS NULL OR d.type::text = $9)
+              AND d.sorteo_id NOT IN (SELECT id FROM sorteos WHERE deleted_at IS NOT NULL)
+            GROUP BY 1
             UNION ALL
             SELECT j.number, j.amount, 1::bigint
             FROM tickets t
@@ -448,7 +638,7 @@ pub async fn numbers(
         distinct_numbers: i64,
         total: Decimal,
     }
-    let rows = bind(query_as::<Row>(&sql), f)
+    let rows = bind(planned::<Row>(&sql), f)
         .bind(bet_type)
         .bind(limit)
         .fetch_all(pool)
@@ -473,7 +663,8 @@ pub struct NumberSorteo {
 }
 
 /// The sales of `number` in `f` (the lotería filter is required by the route) per sorteo and
-/// seller, from the same sources as [`numbers`].
+/// seller, from the same sources as [`numbers`]. Deleted sorteos drop out when the sums per
+/// sorteo meet `sorteos`, not row by row.
 pub async fn number_detail(
     pool: &PgPool,
     f: &Filter,
@@ -485,7 +676,6 @@ pub async fn number_detail(
             SELECT d.sorteo_id, d.vendedor_id, d.total_amount AS amount,
                    d.jugada_count::bigint AS jugadas
             FROM daily_number_sales d
-            JOIN sorteos s ON s.id = d.sorteo_id AND s.deleted_at IS NULL
             WHERE {dscope} AND d.number = $9 AND ($10::text IS NULL OR d.type::text = $10)
             UNION ALL
             SELECT t.sorteo_id, t.vendedor_id, j.amount, 1::bigint
@@ -505,14 +695,14 @@ pub async fn number_detail(
                json_agg(json_build_object('vendedorId', sv.vendedor_id, 'vendedorName', u.name,
                         'totalAmount', sv.amount, 'jugadasCount', sv.jugadas)
                         ORDER BY sv.amount DESC, u.name) AS by_vendedor
-        FROM sv JOIN sorteos so ON so.id = sv.sorteo_id
+        FROM sv JOIN sorteos so ON so.id = sv.sorteo_id AND so.deleted_at IS NULL
         LEFT JOIN users u ON u.id = sv.vendedor_id
         GROUP BY sv.sorteo_id, so.name, so.scheduled_at
         ORDER BY amount DESC, so.scheduled_at",
         dscope = scoped!("d"),
         tscope = scoped!("t"),
     );
-    bind(query_as::<NumberSorteo>(&sql), f)
+    bind(planned::<NumberSorteo>(&sql), f)
         .bind(number)
         .bind(bet_type)
         .fetch_all(pool)
@@ -617,7 +807,9 @@ pub struct WinnerTotals {
     pub by_bet_type: Value,
 }
 
-/// The totals of the winning tickets of `f` and `w`.
+/// The totals of the winning tickets of `f` and `w`. The winning lines per bet type are read
+/// ticket by ticket through the jugadas' `(ticket_id, position)` key (the `OFFSET 0` keeps
+/// that lateral read: joined, the planner scanned all jugadas for `is_winner`).
 pub async fn winner_totals(
     pool: &PgPool,
     f: &Filter,
@@ -641,12 +833,16 @@ pub async fn winner_totals(
                                                             'amount', b.amount)), '[]'::json)
                   FROM (SELECT j.type::text AS type, count(DISTINCT j.ticket_id) AS count,
                                sum(j.payout) AS amount
-                        FROM jugadas j JOIN w ON w.id = j.ticket_id
-                        WHERE j.is_winner AND j.is_active AND j.deleted_at IS NULL
+                        FROM w CROSS JOIN LATERAL (
+                            SELECT j.ticket_id, j.type, j.payout
+                            FROM jugadas j
+                            WHERE j.ticket_id = w.id AND j.is_winner AND j.is_active
+                              AND j.deleted_at IS NULL
+                            OFFSET 0) j
                         GROUP BY 1) b) AS by_bet_type
           FROM w"
     );
-    bind_winners(query_as::<WinnerTotals>(sql), f, w)
+    bind_winners(planned::<WinnerTotals>(sql), f, w)
         .fetch_one(pool)
         .await
 }
@@ -702,7 +898,7 @@ pub async fn winner_page(
           ORDER BY w.created_at DESC, w.id DESC
           LIMIT $14 OFFSET $15"
     );
-    bind_winners(query_as::<WinnerRow>(sql), f, w)
+    bind_winners(planned::<WinnerRow>(sql), f, w)
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
@@ -743,7 +939,7 @@ pub async fn cancelled_totals(
          FROM tickets t WHERE {scope} AND t.status = 'CANCELLED'",
         scope = scoped!("t"),
     );
-    bind(query_as::<(i64, Decimal, Option<f64>)>(&sql), f)
+    bind(planned::<(i64, Decimal, Option<f64>)>(&sql), f)
         .fetch_one(pool)
         .await
 }
@@ -772,7 +968,7 @@ pub async fn cancelled_page(
          LIMIT $9 OFFSET $10",
         scope = scoped!("t"),
     );
-    bind(query_as::<CancelledRow>(&sql), f)
+    bind(planned::<CancelledRow>(&sql), f)
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
@@ -833,7 +1029,7 @@ pub struct ExposureRow {
 /// Per number of the sold tickets of sorteo `f.sorteo_id` (the period is not applied; the
 /// other scope ids are), largest sales first.
 pub async fn exposure(pool: &PgPool, f: &Filter) -> Result<Vec<ExposureRow>, sqlx::Error> {
-    query_as::<ExposureRow>(
+    planned::<ExposureRow>(
         "SELECT j.number, sum(j.amount) AS amount,
                 COALESCE(sum(j.amount) FILTER (WHERE j.type = 'NUMERO'), 0) AS numero_amount,
                 count(DISTINCT t.id) AS tickets, count(*) AS jugadas,
@@ -881,7 +1077,7 @@ pub async fn exposure_by_ventana(
     pool: &PgPool,
     f: &Filter,
 ) -> Result<Vec<VentanaExposure>, sqlx::Error> {
-    query_as::<VentanaExposure>(
+    planned::<VentanaExposure>(
         "WITH n AS (
             SELECT t.ventana_id, j.number, sum(j.amount) AS amount,
                    COALESCE(sum(j.amount * CASE WHEN j.final_multiplier_x > 0
@@ -939,7 +1135,7 @@ pub struct WinningTicket {
 /// The winning tickets of sorteo `f.sorteo_id` in the scope of `f` (the period is not
 /// applied), largest prize first.
 pub async fn winning_tickets(pool: &PgPool, f: &Filter) -> Result<Vec<WinningTicket>, sqlx::Error> {
-    query_as::<WinningTicket>(
+    planned::<WinningTicket>(
         "SELECT t.id, t.ticket_number, t.cliente_nombre, t.vendedor_id, u.name AS vendedor_name,
                 v.name AS ventana_name, t.status::text AS status, t.total_payout, t.total_paid,
                 t.remaining_amount,

@@ -5,9 +5,9 @@
 //! Metrics (§4.2), per band and summed upwards: `totalVendida` = Σ sales, `ganado` = Σ payouts,
 //! `comisionTotal` = Σ listero (ventana) commission, `netoDespuesComision` = vendida − ganado −
 //! comisión, `jugadasCount`, `ticketsCount` (distinct tickets; over several bands they come
-//! from `ticket_rollup`, see `db::cierres`), `refuerzos` always 0. A band entry also splits
-//! into `numero` and `reventado` when the band has lines of that type. Money is exact (sums of
-//! the stored two-decimal amounts; nothing is divided).
+//! from `ticket_rollup`/`ventana_rollup`, see `db::cierres`), `refuerzos` always 0. A band
+//! entry also splits into `numero` and `reventado` when the band has lines of that type. Money
+//! is exact (sums of the stored two-decimal amounts; nothing is divided).
 //!
 //! Bands: a NUMERO line's band is its sale-time multiplier; a REVENTADO line's the smallest
 //! NUMERO multiplier of its number on the same ticket. Keys render the number as written
@@ -19,8 +19,22 @@
 //! `meta.anomalies {outOfBandCount (jugadas), examples (≤ 10)}`, so cierre totals equal the
 //! account statements to the cent.
 //!
+//! Decision: `GET /cierres/by-seller` defaults to `depth=summary` (per seller: metrics and
+//! bands). The reference defaults to `full` (every seller's lotería → sorteo → band tree),
+//! which for 200 sellers over 30 days is a 40 MB answer that takes seconds and gigabytes of
+//! server memory to build. The tree stays available with `depth=full`, and lazily per seller
+//! through `GET /cierres/by-seller/{vendedorId}/detail`, the route the spec made for it.
+//!
 //! `meta`: `effectiveFilters`, `range`, `bandsUsed {byLoteria, global, details}`, `configHash`
 //! (sha256 hex of the sorted band keys joined by commas) and `anomalies`.
+//!
+//! Queries: each request reads `sales_rollup` once, grouped at the grain of its answer (per
+//! sorteo × type × band for weekly and detail, per seller × lotería × type × band for
+//! by-seller, the rollup rows themselves for `depth=full`); the types of a band are folded
+//! into one [`Cell`] here, and `meta` (bands used, anomalies) is derived from the same rows
+//! (by-seller asks the database for the anomalies' sorteos only when some row is out of band).
+//! Ticket counts over several bands come from `ventana_rollup`/`ticket_rollup`, seller totals
+//! of the exports from `ticket_rollup` alone.
 //!
 //! Exports (§7): XLSX `view=total` (default): one `Banda <n>` sheet per band (lotería, sorteo
 //! with the date prefixed when the period has more than one day, money columns, lotería
@@ -31,12 +45,12 @@
 //! vendedor × ventana × lotería × turno × type × day with non-zero sales. `top`/`orderBy` cut
 //! and order the sellers of the seller-oriented outputs (the CSV, `view=seller` and `Cierre
 //! por Vendedor`); band sheets and `Cierre Total` always hold the whole scope. Both formats are
-//! written while the rows stream from the database.
+//! written while the rows stream from the database, each statement run once.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use futures::TryStreamExt;
 use rust_decimal::prelude::ToPrimitive;
@@ -49,7 +63,7 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::db::cierres::{self as db, Cell, Filter, Grain, Line};
+use crate::db::cierres::{self as db, Anomaly, BandUse, Filter, Grain, Line, Row};
 use crate::domain::commission::money_cell;
 use crate::domain::schedule;
 use crate::services::exports::{money_text, safe_text};
@@ -170,33 +184,21 @@ pub struct BandFigures {
 
 impl BandFigures {
     fn of(c: &Cell) -> Self {
+        let (n, r) = (
+            c.numero.unwrap_or_default(),
+            c.reventado.unwrap_or_default(),
+        );
         BandFigures {
             band: Band(c.band),
             metrics: Metrics::new(
-                c.n_sales + c.r_sales,
-                c.n_payouts + c.r_payouts,
-                c.n_listero + c.r_listero,
-                c.tickets,
-                c.n_jugadas + c.r_jugadas,
+                n.sales + r.sales,
+                n.payouts + r.payouts,
+                n.listero + r.listero,
+                c.tickets(),
+                n.jugadas + r.jugadas,
             ),
-            numero: c.has_numero.then(|| {
-                Metrics::new(
-                    c.n_sales,
-                    c.n_payouts,
-                    c.n_listero,
-                    c.n_tickets,
-                    c.n_jugadas,
-                )
-            }),
-            reventado: c.has_reventado.then(|| {
-                Metrics::new(
-                    c.r_sales,
-                    c.r_payouts,
-                    c.r_listero,
-                    c.r_tickets,
-                    c.r_jugadas,
-                )
-            }),
+            numero: c.numero.as_ref().map(Part::metrics),
+            reventado: c.reventado.as_ref().map(Part::metrics),
         }
     }
 
@@ -344,12 +346,12 @@ impl OrderBy {
     }
 }
 
-/// `depth` of `by-seller`.
+/// `depth` of `by-seller`: `summary` (default, see the module docs) or `full`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Depth {
-    Summary,
     #[default]
+    Summary,
     Full,
 }
 
@@ -370,6 +372,124 @@ pub struct SellerOpts {
     pub order_by: OrderBy,
     pub top: Option<usize>,
     pub depth: Depth,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Folding rows into cells.
+
+/// One bet type's figures in a [`Cell`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Part {
+    sales: Decimal,
+    payouts: Decimal,
+    listero: Decimal,
+    jugadas: i64,
+    tickets: i64,
+}
+
+impl Part {
+    fn add(&mut self, r: &Row) {
+        self.sales += r.sales;
+        self.payouts += r.payouts;
+        self.listero += r.listero;
+        self.jugadas += r.jugadas;
+        self.tickets += r.tickets;
+    }
+
+    fn metrics(&self) -> Metrics {
+        Metrics::new(
+            self.sales,
+            self.payouts,
+            self.listero,
+            self.tickets,
+            self.jugadas,
+        )
+    }
+}
+
+/// One band of one group: the rows of both bet types (and both `in_band` values) folded.
+#[derive(Debug, Clone)]
+struct Cell {
+    loteria_id: Uuid,
+    loteria_name: String,
+    sorteo_id: Option<Uuid>,
+    scheduled_at: Option<DateTime<Utc>>,
+    business_date: Option<NaiveDate>,
+    band: Decimal,
+    numero: Option<Part>,
+    reventado: Option<Part>,
+}
+
+impl Cell {
+    fn of(r: &Row) -> Self {
+        let mut c = Cell {
+            loteria_id: r.loteria_id,
+            loteria_name: r.loteria_name.clone(),
+            sorteo_id: r.sorteo_id,
+            scheduled_at: r.scheduled_at,
+            business_date: r.business_date,
+            band: r.band,
+            numero: None,
+            reventado: None,
+        };
+        c.add(r);
+        c
+    }
+
+    fn add(&mut self, r: &Row) {
+        let part = if r.reventado {
+            &mut self.reventado
+        } else {
+            &mut self.numero
+        };
+        part.get_or_insert_with(Part::default).add(r);
+    }
+
+    /// `r` belongs to this cell: same lotería, sorteo, day and band.
+    fn holds(&self, r: &Row) -> bool {
+        self.band == r.band
+            && self.sorteo_id == r.sorteo_id
+            && self.business_date == r.business_date
+            && self.loteria_id == r.loteria_id
+    }
+
+    /// Distinct tickets of the band: the larger of the two types' (see `db::cierres`).
+    fn tickets(&self) -> i64 {
+        let n = self.numero.map_or(0, |p| p.tickets);
+        let r = self.reventado.map_or(0, |p| p.tickets);
+        n.max(r)
+    }
+}
+
+/// Folds consecutive rows of one cell (rows ordered with the cell's keys first).
+#[derive(Default)]
+struct Folder {
+    pending: Option<Cell>,
+}
+
+impl Folder {
+    /// Adds `r`; returns the previous cell when `r` starts a new one.
+    fn push(&mut self, r: &Row) -> Option<Cell> {
+        match self.pending.as_mut() {
+            Some(c) if c.holds(r) => {
+                c.add(r);
+                None
+            }
+            _ => self.pending.replace(Cell::of(r)),
+        }
+    }
+
+    fn finish(self) -> Option<Cell> {
+        self.pending
+    }
+}
+
+/// The cells of ordered `rows`.
+fn fold<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Vec<Cell> {
+    let mut folder = Folder::default();
+    let mut out: Vec<Cell> = rows.into_iter().filter_map(|r| folder.push(r)).collect();
+    out.extend(folder.finish());
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -395,16 +515,17 @@ fn loterias_of<'a>(
     let mut out: Vec<LoteriaBlock> = Vec::new();
     let mut all = Bands::default();
     for c in cells {
-        let (Some(lid), Some(sref)) = (c.loteria_id, sorteo_ref(c, tz)) else {
+        let Some(sref) = sorteo_ref(c, tz) else {
             continue;
         };
+        let lid = c.loteria_id;
         let fig = BandFigures::of(c);
         all.add(&fig);
         if out.last().is_none_or(|l| l.loteria.id != lid) {
             out.push(LoteriaBlock {
                 loteria: Named {
                     id: lid,
-                    name: c.loteria_name.clone().unwrap_or_default(),
+                    name: c.loteria_name.clone(),
                 },
                 sorteos: Vec::new(),
                 subtotal: Metrics::default(),
@@ -439,40 +560,50 @@ fn loterias_of<'a>(
     (out, all, totals)
 }
 
-/// Seller blocks of `cells` (Seller grain); `tickets(vendedor, ventana)`.
-fn sellers_of(cells: &[Cell], tickets: &HashMap<(Uuid, Uuid), i64>) -> Vec<SellerBlock> {
-    let mut out: Vec<SellerBlock> = Vec::new();
-    for c in cells {
-        let (Some(vid), Some(wid)) = (c.vendedor_id, c.ventana_id) else {
+/// An empty block of seller `(vendedor, ventana)` named as in `r`.
+fn seller_block(vendedor: Uuid, ventana: Uuid, r: &Row) -> SellerBlock {
+    SellerBlock {
+        vendedor_id: vendedor,
+        vendedor_nombre: r.vendedor_name.clone().unwrap_or_default(),
+        ventana_id: ventana,
+        ventana_nombre: r.ventana_name.clone().unwrap_or_default(),
+        metrics: Metrics::default(),
+        bands: Bands::default(),
+        loterias: None,
+    }
+}
+
+/// Seller blocks (metrics and bands) of seller-grain `rows`; `tickets[(vendedor, ventana)]`.
+fn sellers_of(rows: &[Row], tickets: &HashMap<(Uuid, Uuid), i64>) -> Vec<SellerBlock> {
+    let mut per: HashMap<(Uuid, Uuid), (SellerBlock, BTreeMap<Band, Cell>)> = HashMap::new();
+    for r in rows {
+        let (Some(vid), Some(wid)) = (r.vendedor_id, r.ventana_id) else {
             continue;
         };
-        if out
-            .last()
-            .is_none_or(|s| s.vendedor_id != vid || s.ventana_id != wid)
-        {
-            out.push(SellerBlock {
-                vendedor_id: vid,
-                vendedor_nombre: c.vendedor_name.clone().unwrap_or_default(),
-                ventana_id: wid,
-                ventana_nombre: c.ventana_name.clone().unwrap_or_default(),
-                metrics: Metrics::default(),
-                bands: Bands::default(),
-                loterias: None,
-            });
-        }
-        if let Some(s) = out.last_mut() {
-            s.bands.add(&BandFigures::of(c));
+        let (_, cells) = per
+            .entry((vid, wid))
+            .or_insert_with(|| (seller_block(vid, wid, r), BTreeMap::new()));
+        match cells.get_mut(&Band(r.band)) {
+            Some(c) => c.add(r),
+            None => {
+                cells.insert(Band(r.band), Cell::of(r));
+            }
         }
     }
-    for s in &mut out {
-        s.metrics = s.bands.sum(
-            tickets
-                .get(&(s.vendedor_id, s.ventana_id))
-                .copied()
-                .unwrap_or(0),
-        );
-    }
-    out
+    per.into_values()
+        .map(|(mut s, cells)| {
+            for c in cells.values() {
+                s.bands.add(&BandFigures::of(c));
+            }
+            s.metrics = s.bands.sum(
+                tickets
+                    .get(&(s.vendedor_id, s.ventana_id))
+                    .copied()
+                    .unwrap_or(0),
+            );
+            s
+        })
+        .collect()
 }
 
 /// Orders `sellers` by `by` (descending; ties by name and ids) and keeps the first `top`.
@@ -490,18 +621,26 @@ fn rank(sellers: &mut Vec<SellerBlock>, by: OrderBy, top: Option<usize>) {
     }
 }
 
-async fn ranked_sellers(
+/// The sellers of `f` with their totals (no bands), ranked and cut by `opts`: one
+/// `ticket_rollup` query (the exports' seller sheet and `top` cut).
+async fn ranked_totals(
     pool: &PgPool,
     f: &Filter,
     opts: SellerOpts,
 ) -> Result<Vec<SellerBlock>, sqlx::Error> {
-    let cells = db::cells(pool, f, Grain::Seller).await?;
-    let tickets: HashMap<(Uuid, Uuid), i64> = db::tickets(pool, f, false, true)
+    let mut sellers: Vec<SellerBlock> = db::seller_totals(pool, f)
         .await?
         .into_iter()
-        .filter_map(|t| Some(((t.vendedor_id?, t.ventana_id?), t.tickets)))
+        .map(|t| SellerBlock {
+            vendedor_id: t.vendedor_id,
+            vendedor_nombre: t.vendedor_name,
+            ventana_id: t.ventana_id,
+            ventana_nombre: t.ventana_name,
+            metrics: Metrics::new(t.sales, t.payouts, t.listero, t.tickets, t.jugadas),
+            bands: Bands::default(),
+            loterias: None,
+        })
         .collect();
-    let mut sellers = sellers_of(&cells, &tickets);
     rank(&mut sellers, opts.order_by, opts.top);
     Ok(sellers)
 }
@@ -513,15 +652,69 @@ fn to_json<T: Serialize>(v: &T) -> Result<Value, sqlx::Error> {
 // ---------------------------------------------------------------------------------------------
 // Meta.
 
-/// `meta` of a JSON cierre: the effective filters and range given, the bands used, their hash
-/// and the out-of-band anomalies of `f`.
-pub async fn meta(pool: &PgPool, f: &Filter, effective: &Value) -> Result<Value, sqlx::Error> {
-    let used = db::bands_used(pool, f).await?;
-    let anomalies = db::anomalies(pool, f).await?;
+/// The bands used per lotería of `rows`, by lotería name, lotería and band.
+fn bands_used(rows: &[Row]) -> Vec<BandUse> {
+    let mut used: BTreeMap<(i64, Uuid, Decimal), BandUse> = BTreeMap::new();
+    for r in rows {
+        let u = used
+            .entry((r.loteria_ord, r.loteria_id, r.band))
+            .or_insert_with(|| BandUse {
+                loteria_id: r.loteria_id,
+                loteria_name: r.loteria_name.clone(),
+                band: r.band,
+                out_of_band: false,
+                jugadas: 0,
+            });
+        u.out_of_band |= r.out_of_band();
+        u.jugadas += r.jugadas;
+    }
+    used.into_values().collect()
+}
+
+/// The out-of-band groups of `rows` (a grain with the sorteo), per lotería × sorteo × day ×
+/// type × band, by day, lotería name, draw time, type, band (then lotería and sorteo).
+fn anomalies_of(rows: &[Row]) -> Vec<Anomaly> {
+    type Key = (NaiveDate, i64, DateTime<Utc>, bool, Decimal, Uuid, Uuid);
+    let mut out: BTreeMap<Key, Anomaly> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.out_of_band()) {
+        let (Some(sorteo_id), Some(at), Some(day)) = (r.sorteo_id, r.scheduled_at, r.business_date)
+        else {
+            continue;
+        };
+        let a = out
+            .entry((
+                day,
+                r.loteria_ord,
+                at,
+                r.reventado,
+                r.band,
+                r.loteria_id,
+                sorteo_id,
+            ))
+            .or_insert_with(|| Anomaly {
+                loteria_id: r.loteria_id,
+                loteria_name: r.loteria_name.clone(),
+                sorteo_id,
+                scheduled_at: at,
+                business_date: day,
+                bet_type: if r.reventado { "REVENTADO" } else { "NUMERO" }.to_string(),
+                band: r.band,
+                jugadas: 0,
+                sales: Decimal::ZERO,
+            });
+        a.jugadas += r.jugadas;
+        a.sales += r.sales;
+    }
+    out.into_values().collect()
+}
+
+/// `meta` of a JSON cierre: the effective filters and range given, the bands used (`used`),
+/// their hash and the out-of-band `anomalies` of `f`.
+fn meta(f: &Filter, effective: &Value, used: &[BandUse], anomalies: &[Anomaly]) -> Value {
     let mut by_loteria: BTreeMap<String, Vec<Band>> = BTreeMap::new();
     let mut global: Vec<Band> = Vec::new();
     let mut details = Vec::new();
-    for u in &used {
+    for u in used {
         by_loteria
             .entry(u.loteria_id.to_string())
             .or_default()
@@ -559,31 +752,41 @@ pub async fn meta(pool: &PgPool, f: &Filter, effective: &Value) -> Result<Value,
             })
         })
         .collect();
-    Ok(json!({
+    json!({
         "effectiveFilters": effective,
         "range": {"from": f.from, "to": f.to, "days": (f.to - f.from).num_days() + 1},
         "bandsUsed": {"byLoteria": by_loteria, "global": global, "details": details},
         "configHash": config_hash,
         "anomalies": {"outOfBandCount": count, "examples": examples},
-    }))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
 // JSON reports.
 
-/// `GET /cierres/weekly`: `(data, meta)`.
+/// Tickets per sorteo × day of `f`.
+async fn sorteo_tickets(
+    pool: &PgPool,
+    f: &Filter,
+) -> Result<HashMap<(Uuid, NaiveDate), i64>, sqlx::Error> {
+    Ok(db::tickets(pool, f, true, false)
+        .await?
+        .into_iter()
+        .filter_map(|t| Some(((t.sorteo_id?, t.business_date?), t.tickets)))
+        .collect())
+}
+
+/// `GET /cierres/weekly`: `(data, meta)`. One pass over `sales_rollup` per sorteo × type ×
+/// band (cells, bands used and anomalies), tickets per sorteo from `ventana_rollup`.
 pub async fn weekly(
     pool: &PgPool,
     f: &Filter,
     tz: Tz,
     effective: &Value,
 ) -> Result<(Value, Value), sqlx::Error> {
-    let cells = db::cells(pool, f, Grain::Sorteo).await?;
-    let tickets: HashMap<(Uuid, NaiveDate), i64> = db::tickets(pool, f, true, false)
-        .await?
-        .into_iter()
-        .filter_map(|t| Some(((t.sorteo_id?, t.business_date?), t.tickets)))
-        .collect();
+    let (rows, tickets) =
+        tokio::try_join!(db::rows(pool, f, Grain::Sorteo), sorteo_tickets(pool, f))?;
+    let cells = fold(&rows);
     let (loterias, bands, totals) = loterias_of(
         &cells,
         |s, d| tickets.get(&(s, d)).copied().unwrap_or(0),
@@ -594,7 +797,10 @@ pub async fn weekly(
         bands,
         totals,
     })?;
-    Ok((data, meta(pool, f, effective).await?))
+    Ok((
+        data,
+        meta(f, effective, &bands_used(&rows), &anomalies_of(&rows)),
+    ))
 }
 
 /// `GET /cierres/by-seller`: `(data, meta)`.
@@ -605,49 +811,10 @@ pub async fn by_seller(
     opts: SellerOpts,
     effective: &Value,
 ) -> Result<(Value, Value), sqlx::Error> {
-    let mut sellers = ranked_sellers(pool, f, opts).await?;
-    if opts.depth == Depth::Full && !sellers.is_empty() {
-        let mut ids: Vec<Uuid> = sellers.iter().map(|s| s.vendedor_id).collect();
-        ids.sort();
-        ids.dedup();
-        let f2 = Filter {
-            vendedores: Some(ids),
-            ..f.clone()
-        };
-        let cells = db::cells(pool, &f2, Grain::SellerSorteo).await?;
-        let tickets: HashMap<(Uuid, Uuid, Uuid, NaiveDate), i64> =
-            db::tickets(pool, &f2, true, true)
-                .await?
-                .into_iter()
-                .filter_map(|t| {
-                    Some((
-                        (
-                            t.vendedor_id?,
-                            t.ventana_id?,
-                            t.sorteo_id?,
-                            t.business_date?,
-                        ),
-                        t.tickets,
-                    ))
-                })
-                .collect();
-        let mut per: HashMap<(Uuid, Uuid), Vec<&Cell>> = HashMap::new();
-        for c in &cells {
-            if let (Some(v), Some(w)) = (c.vendedor_id, c.ventana_id) {
-                per.entry((v, w)).or_default().push(c);
-            }
-        }
-        for s in &mut sellers {
-            let key = (s.vendedor_id, s.ventana_id);
-            let mine = per.remove(&key).unwrap_or_default();
-            let (lots, _, _) = loterias_of(
-                mine,
-                |so, d| tickets.get(&(key.0, key.1, so, d)).copied().unwrap_or(0),
-                tz,
-            );
-            s.loterias = Some(lots);
-        }
-    }
+    let (sellers, meta) = match opts.depth {
+        Depth::Summary => by_seller_summary(pool, f, opts, effective).await?,
+        Depth::Full => by_seller_full(pool, f, tz, opts, effective).await?,
+    };
     let mut totals = Metrics::default();
     for s in &sellers {
         totals.add(&s.metrics);
@@ -656,7 +823,112 @@ pub async fn by_seller(
         totals,
         vendedores: sellers,
     })?;
-    Ok((data, meta(pool, f, effective).await?))
+    Ok((data, meta))
+}
+
+/// `depth=summary`: one pass over `sales_rollup` per seller × lotería × type × band, tickets
+/// per seller from `ticket_rollup`; the anomalies' sorteos are asked for only when some row is
+/// out of band.
+async fn by_seller_summary(
+    pool: &PgPool,
+    f: &Filter,
+    opts: SellerOpts,
+    effective: &Value,
+) -> Result<(Vec<SellerBlock>, Value), sqlx::Error> {
+    let (rows, tickets) = tokio::try_join!(
+        db::rows(pool, f, Grain::Seller),
+        db::tickets(pool, f, false, true)
+    )?;
+    let tickets: HashMap<(Uuid, Uuid), i64> = tickets
+        .into_iter()
+        .filter_map(|t| Some(((t.vendedor_id?, t.ventana_id?), t.tickets)))
+        .collect();
+    let mut sellers = sellers_of(&rows, &tickets);
+    rank(&mut sellers, opts.order_by, opts.top);
+    let anomalies = if rows.iter().any(Row::out_of_band) {
+        db::anomalies(pool, f).await?
+    } else {
+        Vec::new()
+    };
+    Ok((sellers, meta(f, effective, &bands_used(&rows), &anomalies)))
+}
+
+/// `depth=full`: the rollup rows of `f` (one read), tickets per seller × sorteo from
+/// `ticket_rollup`; every figure and `meta` derived from them, the lotería trees built for
+/// the sellers `top` keeps only.
+async fn by_seller_full(
+    pool: &PgPool,
+    f: &Filter,
+    tz: Tz,
+    opts: SellerOpts,
+    effective: &Value,
+) -> Result<(Vec<SellerBlock>, Value), sqlx::Error> {
+    let (rows, tickets) = tokio::try_join!(
+        db::rows(pool, f, Grain::SellerSorteo),
+        db::tickets(pool, f, true, true)
+    )?;
+    let meta = meta(f, effective, &bands_used(&rows), &anomalies_of(&rows));
+    let mut seller_tickets: HashMap<(Uuid, Uuid), i64> = HashMap::new();
+    let mut sorteo_tickets: HashMap<(Uuid, Uuid, Uuid, NaiveDate), i64> = HashMap::new();
+    for t in &tickets {
+        let (Some(v), Some(w), Some(s), Some(d)) =
+            (t.vendedor_id, t.ventana_id, t.sorteo_id, t.business_date)
+        else {
+            continue;
+        };
+        *seller_tickets.entry((v, w)).or_default() += t.tickets;
+        *sorteo_tickets.entry((v, w, s, d)).or_default() += t.tickets;
+    }
+    // Rank on the sellers' totals (Σ of their rows), then build the tree of the kept ones.
+    let mut per: HashMap<(Uuid, Uuid), Vec<&Row>> = HashMap::new();
+    for r in &rows {
+        if let (Some(v), Some(w)) = (r.vendedor_id, r.ventana_id) {
+            per.entry((v, w)).or_default().push(r);
+        }
+    }
+    let mut sellers: Vec<SellerBlock> = per
+        .iter()
+        .map(|(&(v, w), mine)| {
+            let mut s = seller_block(v, w, mine[0]);
+            let mut sum = Part::default();
+            for r in mine {
+                sum.add(r);
+            }
+            sum.tickets = seller_tickets.get(&(v, w)).copied().unwrap_or(0);
+            s.metrics = sum.metrics();
+            s
+        })
+        .collect();
+    rank(&mut sellers, opts.order_by, opts.top);
+    for s in &mut sellers {
+        let key = (s.vendedor_id, s.ventana_id);
+        let mut mine = per.remove(&key).unwrap_or_default();
+        // Lotería → sorteo → band order, folded into cells.
+        mine.sort_by(|a, b| {
+            (a.loteria_ord, a.loteria_id)
+                .cmp(&(b.loteria_ord, b.loteria_id))
+                .then_with(|| a.scheduled_at.cmp(&b.scheduled_at))
+                .then_with(|| a.sorteo_id.cmp(&b.sorteo_id))
+                .then_with(|| a.business_date.cmp(&b.business_date))
+                .then_with(|| a.band.cmp(&b.band))
+                .then_with(|| a.reventado.cmp(&b.reventado))
+        });
+        let cells = fold(mine);
+        let (lots, bands, _) = loterias_of(
+            &cells,
+            |so, d| {
+                sorteo_tickets
+                    .get(&(key.0, key.1, so, d))
+                    .copied()
+                    .unwrap_or(0)
+            },
+            tz,
+        );
+        s.metrics = bands.sum(seller_tickets.get(&key).copied().unwrap_or(0));
+        s.bands = bands;
+        s.loterias = Some(lots);
+    }
+    Ok((sellers, meta))
 }
 
 /// `GET /cierres/by-seller/{vendedorId}/detail` (`f.vendedor_id` set): `(data, meta)`; data is
@@ -668,32 +940,32 @@ pub async fn detail(
     tz: Tz,
     effective: &Value,
 ) -> Result<(Value, Value), sqlx::Error> {
-    let cells = db::cells(pool, f, Grain::Sorteo).await?;
-    let data = if cells.is_empty() {
+    let rows = db::rows(pool, f, Grain::Sorteo).await?;
+    let data = if rows.is_empty() {
         Value::Null
     } else {
-        let tickets: HashMap<(Uuid, NaiveDate), i64> = db::tickets(pool, f, true, false)
-            .await?
-            .into_iter()
-            .filter_map(|t| Some(((t.sorteo_id?, t.business_date?), t.tickets)))
-            .collect();
+        let (tickets, name) =
+            tokio::try_join!(sorteo_tickets(pool, f), db::vendedor_name(pool, vendedor))?;
+        let cells = fold(&rows);
         let (loterias, bands, subtotal) = loterias_of(
             &cells,
             |s, d| tickets.get(&(s, d)).copied().unwrap_or(0),
             tz,
         );
-        let name = db::vendedor_name(pool, vendedor).await?.unwrap_or_default();
         to_json(&Detail {
             vendedor: Named {
                 id: vendedor,
-                name: name.clone(),
+                name: name.unwrap_or_default(),
             },
             bands,
             loterias,
             subtotal,
         })?
     };
-    Ok((data, meta(pool, f, effective).await?))
+    Ok((
+        data,
+        meta(f, effective, &bands_used(&rows), &anomalies_of(&rows)),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -747,7 +1019,7 @@ pub async fn top_filter(
     if opts.top.is_none() {
         return Ok(f.clone());
     }
-    let mut ids: Vec<Uuid> = ranked_sellers(pool, f, opts)
+    let mut ids: Vec<Uuid> = ranked_totals(pool, f, opts)
         .await?
         .iter()
         .map(|s| s.vendedor_id)
@@ -944,6 +1216,67 @@ impl BandSheet {
     }
 }
 
+/// Writes cell `c` (cells arrive band first) on its band's sheet, opening the sheet (and closing
+/// the previous one into `totals`) when the band changes.
+fn band_row(
+    book: &mut Workbook,
+    sheet: &mut Option<BandSheet>,
+    totals: &mut Vec<(Band, Metrics)>,
+    c: &Cell,
+    tz: Tz,
+    multi_day: bool,
+    fm: &Formats,
+) -> Result<(), XlsxError> {
+    let band = Band(c.band);
+    if sheet.as_ref().is_none_or(|s| s.band != band) {
+        if let Some(mut s) = sheet.take() {
+            s.close(book, fm)?;
+            totals.push((s.band, s.band_sum));
+        }
+        new_sheet(
+            book,
+            &band_sheet_name(band),
+            &BAND_HEADER,
+            &[24.0, 18.0, 16.0, 16.0, 16.0, 22.0],
+            fm,
+        )?;
+        *sheet = Some(BandSheet {
+            index: book.worksheets().len() - 1,
+            band,
+            row: 1,
+            loteria: None,
+            loteria_sum: Metrics::default(),
+            band_sum: Metrics::default(),
+        });
+    }
+    let Some(s) = sheet.as_mut() else {
+        return Ok(());
+    };
+    if s.loteria.as_ref().is_none_or(|(id, _)| *id != c.loteria_id) {
+        s.close_loteria(book, fm)?;
+        s.loteria = Some((c.loteria_id, c.loteria_name.clone()));
+    }
+    let fig = BandFigures::of(c);
+    let label = match sorteo_ref(c, tz) {
+        Some(r) if multi_day => format!("{} {}", r.fecha, r.turno),
+        Some(r) => r.turno,
+        None => String::new(),
+    };
+    let ws = book.worksheet_from_index(s.index)?;
+    put(
+        ws,
+        s.row,
+        &[&c.loteria_name, &label],
+        &money_row(&fig.metrics),
+        false,
+        fm,
+    )?;
+    s.row += 1;
+    s.loteria_sum.add(&fig.metrics);
+    s.band_sum.add(&fig.metrics);
+    Ok(())
+}
+
 /// The default (`total`) and single-band views: band sheets streamed from the database, then
 /// (`total` only) `Cierre Total` and `Cierre por Vendedor`.
 async fn xlsx_total(
@@ -959,54 +1292,20 @@ async fn xlsx_total(
     let mut totals: Vec<(Band, Metrics)> = Vec::new();
     let mut sheet: Option<BandSheet> = None;
     {
-        let mut cells = db::cells_stream(pool, f, Grain::BandSorteo);
-        while let Some(c) = cells.try_next().await? {
-            let band = Band(c.band);
-            if sheet.as_ref().is_none_or(|s| s.band != band) {
-                if let Some(mut s) = sheet.take() {
-                    s.close(book, fm)?;
-                    totals.push((s.band, s.band_sum));
-                }
-                new_sheet(
-                    book,
-                    &band_sheet_name(band),
-                    &BAND_HEADER,
-                    &[24.0, 18.0, 16.0, 16.0, 16.0, 22.0],
-                    fm,
-                )?;
-                sheet = Some(BandSheet {
-                    index: book.worksheets().len() - 1,
-                    band,
-                    row: 1,
-                    loteria: None,
-                    loteria_sum: Metrics::default(),
-                    band_sum: Metrics::default(),
-                });
-            }
-            let Some(s) = sheet.as_mut() else { continue };
-            let lid = c.loteria_id.unwrap_or_default();
-            if s.loteria.as_ref().is_none_or(|(id, _)| *id != lid) {
-                s.close_loteria(book, fm)?;
-                s.loteria = Some((lid, c.loteria_name.clone().unwrap_or_default()));
-            }
-            let fig = BandFigures::of(&c);
-            let label = match sorteo_ref(&c, tz) {
-                Some(r) if multi_day => format!("{} {}", r.fecha, r.turno),
-                Some(r) => r.turno,
-                None => String::new(),
+        let mut rows = db::rows_stream(pool, f, Grain::BandSorteo);
+        let mut folder = Folder::default();
+        loop {
+            let row = rows.try_next().await?;
+            let cell = match &row {
+                Some(r) => folder.push(r),
+                None => std::mem::take(&mut folder).finish(),
             };
-            let ws = book.worksheet_from_index(s.index)?;
-            put(
-                ws,
-                s.row,
-                &[c.loteria_name.as_deref().unwrap_or_default(), &label],
-                &money_row(&fig.metrics),
-                false,
-                fm,
-            )?;
-            s.row += 1;
-            s.loteria_sum.add(&fig.metrics);
-            s.band_sum.add(&fig.metrics);
+            if let Some(c) = cell {
+                band_row(book, &mut sheet, &mut totals, &c, tz, multi_day, fm)?;
+            }
+            if row.is_none() {
+                break;
+            }
         }
     }
     if let Some(mut s) = sheet.take() {
@@ -1058,7 +1357,7 @@ async fn xlsx_total(
     }
     put(ws, row, &["TOTAL GLOBAL"], &money_row(&global), true, fm)?;
 
-    let sellers = ranked_sellers(pool, f, opts).await?;
+    let sellers = ranked_totals(pool, f, opts).await?;
     let ws = new_sheet(
         book,
         "Cierre por Vendedor",

@@ -39,7 +39,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::db::dashboard::{self as db, Balance, Figures, Filter, Group};
+use crate::db::dashboard::{self as db, Balance, Figures, Filter, Group, Part};
 use crate::domain::commission::money;
 use crate::services::exports::{Cell, Sheet};
 use crate::services::report_scope::ReportScope;
@@ -351,11 +351,41 @@ async fn totals(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Figures, sqlx::Error> {
-    Ok(db::figures(pool, f, from, to, Group::Total)
-        .await?
-        .into_iter()
-        .next()
-        .unwrap_or_else(zero_figures))
+    Ok(total_of(
+        &db::figures(pool, f, from, to, Group::Total).await?,
+    ))
+}
+
+/// The row of a `Group::Total` part (zeros without one).
+fn total_of(rows: &[Figures]) -> Figures {
+    rows.first().cloned().unwrap_or_else(zero_figures)
+}
+
+/// The totals of a partition of the period (every ventana, vendedor, lotería or time bucket):
+/// the sums of its rows, exactly what a `Group::Total` part answers.
+fn sum_of(rows: &[Figures]) -> Figures {
+    rows.iter().fold(zero_figures(), |mut t, r| {
+        t.sales += r.sales;
+        t.payouts += r.payouts;
+        t.listero += r.listero;
+        t.vendedor += r.vendedor;
+        t.tickets += r.tickets;
+        t.winners += r.winners;
+        t
+    })
+}
+
+/// The rollup grouping of an entity dimension.
+fn entity_group(dimension: Dimension) -> Group {
+    match dimension {
+        Dimension::Ventana => Group::Ventana,
+        Dimension::Vendedor => Group::Vendedor,
+    }
+}
+
+/// Takes the figure sets of a `figure_parts` answer in order.
+fn next_set(sets: &mut std::vec::IntoIter<Vec<Figures>>) -> Vec<Figures> {
+    sets.next().unwrap_or_default()
 }
 
 /// The totals of `from..=to`.
@@ -444,18 +474,34 @@ pub async fn ganancia(
     p: &Params,
 ) -> Result<Ganancia, sqlx::Error> {
     let f = filter(scope, p.bet_type.as_deref());
-    let t = totals(pool, &f, p.from, p.to).await?;
-    let (group, dim) = match p.dimension {
-        Dimension::Ventana => (Group::Ventana, "ventana"),
-        Dimension::Vendedor => (Group::Vendedor, "vendedor"),
-    };
-    let entities = db::figures(pool, &f, p.from, p.to, group).await?;
-    let moves: HashMap<Uuid, (Decimal, Decimal)> =
-        db::balances(pool, dim, &f, p.from, p.to, p.today)
-            .await?
-            .into_iter()
-            .map(|b| (b.entity_id, (b.total_paid, b.total_collected)))
-            .collect();
+    let mut sets = db::figure_parts(
+        pool,
+        &f,
+        &[
+            Part::new(p.from, p.to, entity_group(p.dimension)),
+            Part::new(p.from, p.to, Group::Loteria),
+        ],
+    )
+    .await?
+    .into_iter();
+    let (entities, loterias) = (next_set(&mut sets), next_set(&mut sets));
+    let balances = db::balances(pool, p.dimension.as_str(), &f, p.from, p.to, p.today).await?;
+    Ok(ganancia_of(p, &entities, &loterias, &balances))
+}
+
+/// The ganancia of `p`'s period from its figures per `p.dimension` and per lotería and the
+/// dimension's statements (movements); the totals are the sums of the entities.
+fn ganancia_of(
+    p: &Params,
+    entities: &[Figures],
+    loterias: &[Figures],
+    balances: &[Balance],
+) -> Ganancia {
+    let t = sum_of(entities);
+    let moves: HashMap<Uuid, (Decimal, Decimal)> = balances
+        .iter()
+        .map(|b| (b.entity_id, (b.total_paid, b.total_collected)))
+        .collect();
     let rows: Vec<Row> = entities
         .iter()
         .map(|e| {
@@ -477,9 +523,8 @@ pub async fn ganancia(
             r
         })
         .collect();
-    let loterias = db::figures(pool, &f, p.from, p.to, Group::Loteria).await?;
     let net = t.sales - t.payouts - t.listero;
-    Ok(Ganancia {
+    Ganancia {
         from_date: p.from,
         to_date: p.to,
         dimension: p.dimension,
@@ -496,7 +541,7 @@ pub async fn ganancia(
         by_ventana: (p.dimension == Dimension::Ventana).then(|| rows.clone()),
         by_vendedor: (p.dimension == Dimension::Vendedor).then_some(rows),
         by_loteria: loterias.iter().map(Row::loteria).collect(),
-    })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -598,18 +643,24 @@ pub async fn balance_rows(
 ) -> Result<Vec<BalanceRow>, sqlx::Error> {
     let f = filter(scope, None);
     let rows = db::balances(pool, dimension.as_str(), &f, p.from, p.to, p.today).await?;
-    let prizes: HashMap<Uuid, Decimal> =
-        db::prizes_paid(pool, dimension.as_str(), &f, p.from, p.to, &p.tz)
-            .await?
-            .into_iter()
-            .collect();
-    Ok(rows
-        .iter()
+    let prizes = db::prizes_paid(pool, dimension.as_str(), &f, p.from, p.to, &p.tz).await?;
+    Ok(balance_rows_of(&rows, prizes, dimension, p))
+}
+
+/// The balance rows of the statements `rows` of `dimension` with the prizes paid per entity.
+fn balance_rows_of(
+    rows: &[Balance],
+    prizes: Vec<(Uuid, Decimal)>,
+    dimension: Dimension,
+    p: &Params,
+) -> Vec<BalanceRow> {
+    let prizes: HashMap<Uuid, Decimal> = prizes.into_iter().collect();
+    rows.iter()
         .map(|b| {
             let paid = prizes.get(&b.entity_id).copied().unwrap_or_default();
             balance_row(b, dimension, paid, p)
         })
-        .collect())
+        .collect()
 }
 
 /// `GET /cxc` and `GET /cxp`.
@@ -632,8 +683,13 @@ pub async fn receivables(
     p: &Params,
     receivable: bool,
 ) -> Result<Receivables, sqlx::Error> {
-    let mut rows: Vec<BalanceRow> = balance_rows(pool, scope, p, p.dimension)
-        .await?
+    let rows = balance_rows(pool, scope, p, p.dimension).await?;
+    Ok(receivables_of(rows, p, receivable))
+}
+
+/// CxC or CxP of `p.dimension` from its balance rows.
+fn receivables_of(rows: Vec<BalanceRow>, p: &Params, receivable: bool) -> Receivables {
+    let mut rows: Vec<BalanceRow> = rows
         .into_iter()
         .filter(|r| {
             if receivable {
@@ -645,12 +701,12 @@ pub async fn receivables(
         .collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.amount));
     let total = rows.iter().map(|r| r.amount).sum();
-    Ok(Receivables {
+    Receivables {
         dimension: p.dimension,
         total_amount: total,
         by_ventana: (p.dimension == Dimension::Ventana).then(|| rows.clone()),
         by_vendedor: (p.dimension == Dimension::Vendedor).then_some(rows),
-    })
+    }
 }
 
 /// One entity of `accumulated-balances`.
@@ -724,11 +780,23 @@ pub async fn consolidated(
     dimension: Dimension,
 ) -> Result<Consolidated, sqlx::Error> {
     let f = filter(scope, p.bet_type.as_deref());
-    let group = match dimension {
-        Dimension::Ventana => Group::Ventana,
-        Dimension::Vendedor => Group::Vendedor,
-    };
-    let figs = db::figures(pool, &f, p.from, p.to, group).await?;
+    let (pf, pt) = p.previous();
+    let mut sets = db::figure_parts(
+        pool,
+        &f,
+        &[
+            Part::new(p.from, p.to, entity_group(dimension)),
+            Part::new(pf, pt, Group::Total),
+            Part::new(p.month_start(), p.today, Group::Total),
+        ],
+    )
+    .await?
+    .into_iter();
+    let (figs, previous, month) = (
+        next_set(&mut sets),
+        next_set(&mut sets),
+        next_set(&mut sets),
+    );
     let own = db::balances(pool, dimension.as_str(), &f, p.from, p.to, p.today).await?;
     let sellers = if dimension == Dimension::Ventana {
         db::balances(pool, "vendedor", &f, p.from, p.to, p.today).await?
@@ -788,20 +856,9 @@ pub async fn consolidated(
             r
         })
         .collect();
-    let now = summary_of(
-        &totals(pool, &f, p.from, p.to).await?,
-        p.from,
-        p.to,
-        p.listero_view,
-    );
-    let (pf, pt) = p.previous();
-    let prev = summary_of(&totals(pool, &f, pf, pt).await?, pf, pt, p.listero_view);
-    let mtd = summary_of(
-        &totals(pool, &f, p.month_start(), p.today).await?,
-        p.month_start(),
-        p.today,
-        p.listero_view,
-    );
+    let now = summary_of(&sum_of(&figs), p.from, p.to, p.listero_view);
+    let prev = summary_of(&total_of(&previous), pf, pt, p.listero_view);
+    let mtd = summary_of(&total_of(&month), p.month_start(), p.today, p.listero_view);
     Ok(Consolidated {
         by_ventana: (dimension == Dimension::Ventana).then(|| rows.clone()),
         by_vendedor: (dimension == Dimension::Vendedor).then_some(rows),
@@ -917,38 +974,68 @@ pub async fn series(
         }
         return Ok(out);
     }
-    let group = match p.interval {
-        Interval::Week => Group::Week,
-        Interval::Month => Group::Month,
-        _ => Group::Day,
-    };
+    let group = bucket_group(p.interval).unwrap_or(Group::Day);
     let rows = db::figures(pool, &f, from, to, group).await?;
+    Ok(points_of(&rows, from, to, p.interval))
+}
+
+/// The rollup grouping of a series' buckets (`None`: hours, read from the tickets).
+fn bucket_group(interval: Interval) -> Option<Group> {
+    match interval {
+        Interval::Hour => None,
+        Interval::Day => Some(Group::Day),
+        Interval::Week => Some(Group::Week),
+        Interval::Month => Some(Group::Month),
+    }
+}
+
+/// The series of `from..=to` from the figures per bucket of `interval` (not hours): every
+/// bucket present, zeros where nothing counts.
+fn points_of(rows: &[Figures], from: NaiveDate, to: NaiveDate, interval: Interval) -> Vec<Point> {
     let by_bucket: HashMap<NaiveDate, &Figures> = rows
         .iter()
         .filter_map(|r| r.bucket.map(|b| (b, r)))
         .collect();
-    Ok(buckets(from, to, p.interval)
+    buckets(from, to, interval)
         .into_iter()
         .map(|d| {
             let zero = zero_figures();
             let f = by_bucket.get(&d).copied().unwrap_or(&zero);
             point(d.to_string(), d, f)
         })
-        .collect())
+        .collect()
 }
 
-/// `GET /timeseries` over `p`'s period.
+/// `GET /timeseries` over `p`'s period (the period and the previous one in one statement).
 pub async fn timeseries(
     pool: &PgPool,
     scope: &ReportScope,
     p: &Params,
 ) -> Result<Series, sqlx::Error> {
-    let data = series(pool, scope, p, p.from, p.to).await?;
-    let comparison = if p.compare {
-        let (pf, pt) = p.previous();
-        Some(series(pool, scope, p, pf, pt).await?)
-    } else {
-        None
+    let (pf, pt) = p.previous();
+    let (data, comparison) = match bucket_group(p.interval) {
+        Some(group) => {
+            let mut parts = vec![Part::new(p.from, p.to, group)];
+            if p.compare {
+                parts.push(Part::new(pf, pt, group));
+            }
+            let f = filter(scope, p.bet_type.as_deref());
+            let mut sets = db::figure_parts(pool, &f, &parts).await?.into_iter();
+            let data = points_of(&next_set(&mut sets), p.from, p.to, p.interval);
+            let comparison = p
+                .compare
+                .then(|| points_of(&next_set(&mut sets), pf, pt, p.interval));
+            (data, comparison)
+        }
+        None => {
+            let data = series(pool, scope, p, p.from, p.to).await?;
+            let comparison = if p.compare {
+                Some(series(pool, scope, p, pf, pt).await?)
+            } else {
+                None
+            };
+            (data, comparison)
+        }
     };
     Ok(Series {
         data,
@@ -1244,15 +1331,39 @@ pub async fn overview(
     scope: &ReportScope,
     p: &Params,
 ) -> Result<Overview, sqlx::Error> {
+    // One statement for the figures (per ventana, per lotería, the previous period's totals,
+    // the series), one for the ventanas' statements: ganancia, cxc and cxp share them.
     let mut gp = p.clone();
     gp.dimension = Dimension::Ventana;
-    let ganancia = ganancia(pool, scope, &gp).await?;
-    let cxc = receivables(pool, scope, &gp, true).await?;
-    let cxp = receivables(pool, scope, &gp, false).await?;
-    let summary = period_summary(pool, scope, p, p.from, p.to).await?;
+    let f = filter(scope, p.bet_type.as_deref());
     let (pf, pt) = p.previous();
-    let previous = period_summary(pool, scope, p, pf, pt).await?;
-    let time_series = series(pool, scope, p, p.from, p.to).await?;
+    let mut parts = vec![
+        Part::new(p.from, p.to, Group::Ventana),
+        Part::new(p.from, p.to, Group::Loteria),
+        Part::new(pf, pt, Group::Total),
+    ];
+    if let Some(group) = bucket_group(p.interval) {
+        parts.push(Part::new(p.from, p.to, group));
+    }
+    let mut sets = db::figure_parts(pool, &f, &parts).await?.into_iter();
+    let (ventanas, loterias, prev) = (
+        next_set(&mut sets),
+        next_set(&mut sets),
+        next_set(&mut sets),
+    );
+    let time_series = match bucket_group(p.interval) {
+        Some(_) => points_of(&next_set(&mut sets), p.from, p.to, p.interval),
+        None => series(pool, scope, p, p.from, p.to).await?,
+    };
+    // The statements do not depend on the bet type (`balance_rows` reads them without it).
+    let statements = db::balances(pool, "ventana", &f, p.from, p.to, p.today).await?;
+    let prizes = db::prizes_paid(pool, "ventana", &f, p.from, p.to, &p.tz).await?;
+    let ganancia = ganancia_of(&gp, &ventanas, &loterias, &statements);
+    let balances = balance_rows_of(&statements, prizes, Dimension::Ventana, &gp);
+    let cxc = receivables_of(balances.clone(), &gp, true);
+    let cxp = receivables_of(balances, &gp, false);
+    let summary = summary_of(&sum_of(&ventanas), p.from, p.to, p.listero_view);
+    let previous = summary_of(&total_of(&prev), pf, pt, p.listero_view);
     let alerts = sales_alerts(summary.total_sales);
     Ok(Overview {
         by_ventana: ganancia.by_ventana.clone().unwrap_or_default(),

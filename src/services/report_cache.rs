@@ -10,7 +10,9 @@
 //! wait for its answer. Errors are never cached.
 //!
 //! Redis is a mirror, never a source: a Redis that fails or answers slowly (over
-//! [`REDIS_TIMEOUT`]) is skipped for that request and the answer is computed from PostgreSQL.
+//! [`REDIS_TIMEOUT`]) is skipped and the answer is computed from PostgreSQL; after a failure
+//! Redis is left alone for [`REDIS_PAUSE`] (a crude circuit breaker), so a Redis that is down
+//! costs a report one timeout every few seconds, not one per request.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -22,6 +24,9 @@ use crate::cache::Redis;
 
 /// The longest a report read waits for Redis before computing the answer itself.
 pub const REDIS_TIMEOUT: Duration = Duration::from_millis(150);
+
+/// How long the cache leaves Redis alone after a failure.
+pub const REDIS_PAUSE: Duration = Duration::from_secs(5);
 
 /// Most answers kept in this process.
 const LOCAL_CAPACITY: u64 = 2_000;
@@ -39,6 +44,8 @@ pub struct ReportCache {
     local: moka::future::Cache<String, Arc<Cached>>,
     /// Whether the last Redis call failed (a failure is logged once, a recovery once).
     redis_failing: AtomicBool,
+    /// When Redis failed last (none: it has not, or it answered since).
+    redis_failed_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl ReportCache {
@@ -51,6 +58,7 @@ impl ReportCache {
                 .time_to_live(ttl.max(Duration::from_millis(1)))
                 .build(),
             redis_failing: AtomicBool::new(false),
+            redis_failed_at: std::sync::Mutex::new(None),
         }
     }
 
@@ -79,6 +87,7 @@ impl ReportCache {
         }
         let computed = AtomicBool::new(false);
         let k = key.clone();
+        let redis = redis.filter(|_| !self.redis_paused());
         let init = async {
             if let Some(r) = redis {
                 if let Some(found) = self.redis_get(r, &k).await {
@@ -102,7 +111,18 @@ impl ReportCache {
         format!("{}report:{key}", r.prefix)
     }
 
+    /// Whether Redis failed less than [`REDIS_PAUSE`] ago.
+    fn redis_paused(&self) -> bool {
+        self.redis_failed_at
+            .lock()
+            .map(|at| at.is_some_and(|t| t.elapsed() < REDIS_PAUSE))
+            .unwrap_or(false)
+    }
+
     fn redis_result<T>(&self, res: Result<T, String>) -> Option<T> {
+        if let Ok(mut at) = self.redis_failed_at.lock() {
+            *at = res.is_err().then(std::time::Instant::now);
+        }
         match res {
             Ok(v) => {
                 if self.redis_failing.swap(false, Ordering::Relaxed) {
@@ -238,6 +258,35 @@ mod tests {
                 .unwrap();
             assert_eq!((v.data.clone(), hit), (Value::from(n), false));
         }
+    }
+
+    #[tokio::test]
+    async fn a_redis_that_is_down_is_skipped_and_then_left_alone() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = crate::config::ServiceUrl::parse(&format!("redis://127.0.0.1:{port}")).unwrap();
+        let redis = Redis::new(&url, "t:").unwrap();
+        let cache = ReportCache::new(Duration::from_secs(30));
+        let (v, hit) = cache
+            .get_or_compute::<String, _, _>(Some(&redis), "a".into(), || async { Ok(answer(1)) })
+            .await
+            .unwrap();
+        assert_eq!((v.data.clone(), hit), (Value::from(1), false));
+        assert!(cache.redis_paused(), "the failure pauses Redis");
+        let failed_at = *cache.redis_failed_at.lock().unwrap();
+        let (v, _) = cache
+            .get_or_compute::<String, _, _>(Some(&redis), "b".into(), || async { Ok(answer(2)) })
+            .await
+            .unwrap();
+        assert_eq!(v.data, Value::from(2));
+        assert_eq!(
+            *cache.redis_failed_at.lock().unwrap(),
+            failed_at,
+            "a paused Redis is not tried (a try would record a new failure)"
+        );
     }
 
     #[test]

@@ -254,11 +254,13 @@ fn number_dtos(rows: Vec<db::NumberFigures>, total: Decimal, wins: bool) -> Vec<
 /// The tickets summary: live sold/cancelled/prize/payment totals, the 10 most played numbers,
 /// the peak hour of sale and the split by lotería and sorteo.
 pub async fn summary(pool: &PgPool, f: &Filter) -> Result<(Value, Value), sqlx::Error> {
-    let t = db::summary_totals(pool, f).await?;
+    let db::LiveSummary {
+        totals: t,
+        hours,
+        by_loteria,
+        by_sorteo,
+    } = db::summary_live(pool, f).await?;
     let (nums, unique, nums_total) = db::numbers(pool, f, None, 10).await?;
-    let hours = db::ticket_groups(pool, f, Population::Sold, TicketGroup::Hour).await?;
-    let by_loteria = db::ticket_groups(pool, f, Population::Sold, TicketGroup::Loteria).await?;
-    let by_sorteo = db::ticket_groups(pool, f, Population::Sold, TicketGroup::Sorteo).await?;
     // Rows come largest amount first; ties go to the earliest hour.
     let peak = hours
         .iter()
@@ -968,22 +970,33 @@ fn profit_rows(rows: Vec<Figures>, by_period: bool) -> Vec<ProfitRow> {
     out
 }
 
+/// The figures of `rows` added up (a split of one filter adds up to its total: every figure
+/// of the rollups is a sum, the ticket counts included).
+fn sum_of(rows: &[Figures]) -> Figures {
+    rows.iter().fold(Figures::default(), |mut t, r| {
+        t.sales += r.sales;
+        t.payouts += r.payouts;
+        t.listero += r.listero;
+        t.vendedor += r.vendedor;
+        t.commission_total += r.commission_total;
+        t.jugadas += r.jugadas;
+        t.tickets += r.tickets;
+        t.winners += r.winners;
+        t
+    })
+}
+
 /// Profitability of the evaluated sorteos of the period (rollups): summary, optional trend,
-/// breakdowns, optional previous period.
+/// breakdowns, optional previous period. The summary is the sum of the lotería (or sorteo)
+/// breakdown, which every request has, rather than one more pass over the rollups.
 pub async fn profitability(
     pool: &PgPool,
     f: &Filter,
     group_by: Option<TrendBy>,
     comparison: bool,
 ) -> Result<(Value, Value), sqlx::Error> {
-    let t = total(db::rollup_groups(pool, f, Group::Total).await?);
-    let summary = profit_summary(&t);
-    let mut data = json!({"summary": to_json(&summary)?});
-    if let Some(g) = group_by {
-        let rows = db::rollup_groups(pool, f, g.group()).await?;
-        data["trend"] = to_json(profit_rows(rows, true))?;
-    }
     let b = breakdowns(f);
+    let mut splits = Vec::new();
     for (on, key, group) in [
         (b.loteria, "byLoteria", Group::Loteria),
         (b.sorteo, "bySorteo", Group::Sorteo),
@@ -991,13 +1004,30 @@ pub async fn profitability(
         (b.vendedor, "byVendedor", Group::Vendedor),
     ] {
         if on {
-            let rows = db::rollup_groups(pool, f, group).await?;
-            data[key] = to_json(profit_rows(rows, false))?;
+            splits.push((key, db::rollup_groups(pool, f, group, false).await?));
         }
+    }
+    // `loteria` and `sorteo` exclude each other and one of them is always on: the first split.
+    let t = sum_of(
+        splits
+            .first()
+            .map(|(_, rows)| rows.as_slice())
+            .unwrap_or(&[]),
+    );
+    let summary = profit_summary(&t);
+    let mut data = json!({"summary": to_json(&summary)?});
+    if let Some(g) = group_by {
+        let rows = db::rollup_groups(pool, f, g.group(), false).await?;
+        data["trend"] = to_json(profit_rows(rows, true))?;
+    }
+    for (key, rows) in splits {
+        data[key] = to_json(profit_rows(rows, false))?;
     }
     if comparison {
         let p = previous(f);
-        let before = profit_summary(&total(db::rollup_groups(pool, &p, Group::Total).await?));
+        let before = profit_summary(&total(
+            db::rollup_groups(pool, &p, Group::Total, false).await?,
+        ));
         data["previousPeriod"] = json!({
             "from": p.from,
             "to": p.to,
@@ -1061,17 +1091,40 @@ struct Slot {
     amount: Decimal,
 }
 
-fn slots(rows: &[TicketFigures], n: u32, days: bool) -> Vec<Slot> {
-    (0..n)
-        .map(|i| {
-            let r = rows.iter().find(|r| r.key.parse::<u32>().ok() == Some(i));
-            Slot {
-                hour: (!days).then_some(i),
-                day: days.then_some(i),
-                day_name: days.then(|| DAY_NAMES[i as usize]),
-                count: r.map(|r| r.count).unwrap_or(0),
-                amount: r.map(|r| r.amount).unwrap_or_default(),
+/// `(count, amount)` per hour of sale (24) and per weekday (7) of one population.
+type Counts = (Vec<(i64, Decimal)>, Vec<(i64, Decimal)>);
+
+fn counts(rows: &[db::TimeSlot], cancelled: bool) -> Counts {
+    let (mut hours, mut days) = (vec![(0, Decimal::ZERO); 24], vec![(0, Decimal::ZERO); 7]);
+    for r in rows {
+        let (count, amount) = if cancelled {
+            (r.cancelled, r.cancelled_amount)
+        } else {
+            (r.sold, r.sold_amount)
+        };
+        if count == 0 {
+            continue;
+        }
+        for (slot, i) in [(&mut hours, r.hour), (&mut days, r.dow)] {
+            if let Some(s) = usize::try_from(i).ok().and_then(|i| slot.get_mut(i)) {
+                s.0 += count;
+                s.1 += amount;
             }
+        }
+    }
+    (hours, days)
+}
+
+fn slots(counts: &[(i64, Decimal)], days: bool) -> Vec<Slot> {
+    counts
+        .iter()
+        .zip(0u32..)
+        .map(|(&(count, amount), i)| Slot {
+            hour: (!days).then_some(i),
+            day: days.then_some(i),
+            day_name: days.then(|| DAY_NAMES[i as usize]),
+            count,
+            amount,
         })
         .collect()
 }
@@ -1099,15 +1152,10 @@ pub async fn time_analysis(
     f: &Filter,
     metric: TimeMetric,
 ) -> Result<(Value, Value), sqlx::Error> {
-    let pop = if metric == TimeMetric::Cancelaciones {
-        Population::Cancelled
-    } else {
-        Population::Sold
-    };
-    let hours = db::ticket_groups(pool, f, pop, TicketGroup::Hour).await?;
-    let days = db::ticket_groups(pool, f, pop, TicketGroup::DayOfWeek).await?;
-    let by_hour = slots(&hours, 24, false);
-    let by_day = slots(&days, 7, true);
+    let rows = db::time_slots(pool, f).await?;
+    let (hours, days) = counts(&rows, metric == TimeMetric::Cancelaciones);
+    let by_hour = slots(&hours, false);
+    let by_day = slots(&days, true);
     let by_amount = metric == TimeMetric::Ventas;
     let ph = peak(&by_hour, by_amount);
     let pd = peak(&by_day, by_amount);
@@ -1130,8 +1178,7 @@ pub async fn time_analysis(
         },
     });
     if metric != TimeMetric::Cancelaciones {
-        let c = db::ticket_groups(pool, f, Population::Cancelled, TicketGroup::Hour).await?;
-        let c = slots(&c, 24, false);
+        let c = slots(&counts(&rows, true).0, false);
         let cp = peak(&c, false);
         data["cancellations"] = json!({
             "byHour": to_json(c.iter().filter(|s| s.count > 0).collect::<Vec<_>>())?,
@@ -1177,14 +1224,14 @@ pub async fn loterias_performance(
     f: &Filter,
     comparison: bool,
 ) -> Result<(Value, Value), sqlx::Error> {
-    let rows = db::rollup_groups(pool, f, Group::Loteria).await?;
+    let rows = db::rollup_groups(pool, f, Group::Loteria, false).await?;
     let prev = if comparison {
-        db::rollup_groups(pool, &previous(f), Group::Loteria).await?
+        db::rollup_groups(pool, &previous(f), Group::Loteria, false).await?
     } else {
         Vec::new()
     };
     let sorteos = if f.loteria_id.is_some() {
-        Some(db::rollup_groups(pool, f, Group::Sorteo).await?)
+        Some(db::rollup_groups(pool, f, Group::Sorteo, false).await?)
     } else {
         None
     };
@@ -1323,9 +1370,10 @@ pub async fn ventanas_ranking(
     sort: VentanaSort,
     comparison: bool,
 ) -> Result<(Value, Value), sqlx::Error> {
-    let rows = db::rollup_groups(pool, f, Group::Ventana).await?;
+    // Active vendedores and activity days are shown per ventana: counted here only.
+    let rows = db::rollup_groups(pool, f, Group::Ventana, true).await?;
     let prev = if comparison {
-        db::rollup_groups(pool, &previous(f), Group::Ventana).await?
+        db::rollup_groups(pool, &previous(f), Group::Ventana, false).await?
     } else {
         Vec::new()
     };
@@ -1479,7 +1527,7 @@ pub async fn vendedores_ranking(
     sort: VendedorSort,
     include_inactive: bool,
 ) -> Result<(Value, Value), sqlx::Error> {
-    let rows = db::rollup_groups(pool, f, Group::Vendedor).await?;
+    let rows = db::rollup_groups(pool, f, Group::Vendedor, true).await?;
     let mut all: Vec<VendedorRank> = rows
         .into_iter()
         .map(vendedor_rank)
@@ -1521,7 +1569,7 @@ pub async fn vendedores_ranking(
 
 /// Per vendedor of the ventana `f.ventana_id`: sales and the two commissions.
 pub async fn commissions_chart(pool: &PgPool, f: &Filter) -> Result<(Value, Value), sqlx::Error> {
-    let mut rows = db::rollup_groups(pool, f, Group::Vendedor).await?;
+    let mut rows = db::rollup_groups(pool, f, Group::Vendedor, false).await?;
     rows.sort_by(|a, b| b.sales.cmp(&a.sales).then_with(|| a.name.cmp(&b.name)));
     let (mut ventas, mut vend, mut listero) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     let items: Vec<Value> = rows

@@ -309,10 +309,11 @@ async fn weekly_by_seller_and_detail_have_exact_figures_and_keep_out_of_band_mon
     let v = ok(
         &s,
         &w.a.banca_user,
-        &format!("/api/v1/cierres/by-seller?{r}"),
+        &format!("/api/v1/cierres/by-seller?{r}&depth=full"),
         None,
     )
     .await;
+    assert_eq!(v["meta"]["effectiveFilters"]["depth"], "full");
     assert_eq!(v["meta"]["source"], "primary");
     let data = &v["data"];
     let sellers = data["vendedores"].as_array().unwrap();
@@ -335,6 +336,33 @@ async fn weekly_by_seller_and_detail_have_exact_figures_and_keep_out_of_band_mon
     assert_metrics(&a2["bands"]["80"], A2_BAND_80);
     assert_metrics(&a2["bands"]["90"], A2_BAND_90);
     assert_metrics(&data["totals"], TOTAL);
+    assert_eq!(v["meta"]["anomalies"]["outOfBandCount"], 4);
+    assert_eq!(v["meta"]["bandsUsed"]["global"], json!([80, 90]));
+    let full = v;
+
+    // The default depth is summary (decision, services::cierres): the same sellers, metrics,
+    // bands and meta as full depth, without the lotería breakdown.
+    let v = ok(
+        &s,
+        &w.a.banca_user,
+        &format!("/api/v1/cierres/by-seller?{r}"),
+        None,
+    )
+    .await;
+    assert_eq!(v["meta"]["effectiveFilters"]["depth"], "summary");
+    let sellers = v["data"]["vendedores"].as_array().unwrap();
+    let full_sellers = full["data"]["vendedores"].as_array().unwrap();
+    assert_eq!(sellers.len(), full_sellers.len());
+    for (sum, full) in sellers.iter().zip(full_sellers) {
+        assert!(sum.get("loterias").is_none(), "{sum}");
+        let mut without = full.clone();
+        without.as_object_mut().unwrap().remove("loterias");
+        assert_eq!(sum, &without);
+    }
+    assert_eq!(v["data"]["totals"], full["data"]["totals"]);
+    for k in ["bandsUsed", "configHash", "anomalies", "range"] {
+        assert_eq!(v["meta"][k], full["meta"][k], "meta.{k}");
+    }
 
     // Summary depth has no lotería breakdown; orderBy net puts A2 first; top cuts before the
     // totals are summed.

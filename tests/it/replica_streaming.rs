@@ -316,7 +316,7 @@ async fn a_streaming_replica_serves_reports_and_the_primary_takes_over_when_it_s
     assert_eq!(before["meta"]["source"], "replica", "{}", before["meta"]);
     let on_primary: String = {
         let mut c = PgConnection::connect(&primary_url).await.unwrap();
-        sqlx::query_scalar("SELECT sum(total_sales)::text FROM sales_rollup")
+        sqlx::query_scalar("SELECT sum(total_sales)::text FROM ventana_rollup")
             .fetch_one(&mut c)
             .await
             .unwrap()
@@ -331,8 +331,8 @@ async fn a_streaming_replica_serves_reports_and_the_primary_takes_over_when_it_s
     exec(&replica_url, "SELECT pg_wal_replay_pause()").await;
     exec(
         &primary_url,
-        "UPDATE sales_rollup SET total_sales = total_sales + 1000
-         WHERE ctid = (SELECT ctid FROM sales_rollup LIMIT 1)",
+        "UPDATE ventana_rollup SET total_sales = total_sales + 1000
+         WHERE ctid = (SELECT ctid FROM ventana_rollup LIMIT 1)",
     )
     .await;
     let paused = get(report_path(&from, &to)).await;
