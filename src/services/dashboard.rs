@@ -1218,8 +1218,17 @@ pub struct Alert {
     /// `warning` or `critical`.
     pub severity: &'static str,
     pub message: String,
-    pub value: f64,
-    pub threshold: f64,
+    /// LOW_SALES: the period's sales (money, exact); HIGH_EXPOSURE: the ratio in % (2 dp).
+    pub value: Decimal,
+    pub threshold: Decimal,
+}
+
+/// A percentage (not money) as a two-decimal `Decimal` for the wire.
+fn percent_decimal(v: f64) -> Decimal {
+    use rust_decimal::prelude::FromPrimitive;
+    Decimal::from_f64(v)
+        .map(|d| d.round_dp(2))
+        .unwrap_or_default()
 }
 
 /// `LOW_SALES` when the period's sales are under [`LOW_SALES_THRESHOLD`].
@@ -1234,8 +1243,8 @@ pub fn sales_alerts(total_sales: Decimal) -> Vec<Alert> {
                 crate::domain::commission::money_text(threshold),
                 crate::domain::commission::money_text(total_sales)
             ),
-            value: total_sales.to_f64().unwrap_or(0.0),
-            threshold: LOW_SALES_THRESHOLD as f64,
+            value: total_sales,
+            threshold,
         }]
     } else {
         Vec::new()
@@ -1268,8 +1277,8 @@ pub fn exposure_alerts(e: &Exposure) -> Vec<Alert> {
         kind: "HIGH_EXPOSURE",
         severity,
         message: format!("Exposición alta: el pago potencial llega al {worst:.2}% de las ventas del sorteo{critical}"),
-        value: worst,
-        threshold,
+        value: percent_decimal(worst),
+        threshold: percent_decimal(threshold),
     }]
 }
 
