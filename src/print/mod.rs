@@ -14,7 +14,7 @@
 //! modules never touch the database, the clock or the network. Money is `rust_decimal::Decimal`
 //! throughout; floats are used only for pixel and point geometry.
 
-mod core_fonts;
+mod pdf_base;
 pub mod receipt;
 pub mod summary_pdf;
 pub mod table_pdf;

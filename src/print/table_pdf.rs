@@ -24,10 +24,10 @@
 //! stays inspectable. The renderer is a pure function and never panics: a document over
 //! [`MAX_PAGES`] pages is a [`RenderError::TooLarge`].
 
-use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use pdf_writer::{Finish, Name, Pdf, Rect, Ref, TextStr};
 use rust_decimal::Decimal;
 
-use super::core_fonts::{win_ansi, Font};
+use super::pdf_base::{fit_size, win_ansi, wrap, Font, Painter};
 use super::RenderError;
 use crate::domain::commission::money;
 
@@ -695,114 +695,6 @@ fn truncate(text: &[u8], font: Font, size: f32, max_width: f32) -> Vec<u8> {
         out.push(ELLIPSIS);
     }
     out
-}
-
-/// Greedy word wrap of WinAnsi text to `max_width` points; words wider than a line are cut.
-fn wrap(text: &[u8], font: Font, size: f32, max_width: f32) -> Vec<Vec<u8>> {
-    let mut lines = Vec::new();
-    let mut current: Vec<u8> = Vec::new();
-    for word in text.split(|b| *b == b' ').filter(|w| !w.is_empty()) {
-        let mut word = word.to_vec();
-        while font.width(&word, size) > max_width && word.len() > 1 {
-            if !current.is_empty() {
-                lines.push(std::mem::take(&mut current));
-            }
-            let mut cut = word.len() - 1;
-            while cut > 1 && font.width(&word[..cut], size) > max_width {
-                cut -= 1;
-            }
-            lines.push(word[..cut].to_vec());
-            word.drain(..cut);
-        }
-        let mut candidate = current.clone();
-        if !candidate.is_empty() {
-            candidate.push(b' ');
-        }
-        candidate.extend_from_slice(&word);
-        if !current.is_empty() && font.width(&candidate, size) > max_width {
-            lines.push(std::mem::replace(&mut current, word));
-        } else {
-            current = candidate;
-        }
-    }
-    if !current.is_empty() {
-        lines.push(current);
-    }
-    lines
-}
-
-/// Font size ≤ `preferred` at which `text` fits in `max_width`.
-fn fit_size(font: Font, text: &[u8], preferred: f32, max_width: f32) -> f32 {
-    let width = font.width(text, preferred);
-    if width <= max_width || width <= 0.0 {
-        preferred
-    } else {
-        (preferred * max_width / width).max(0.5)
-    }
-}
-
-/// A content stream with small drawing helpers.
-struct Painter {
-    content: Content,
-}
-
-impl Painter {
-    fn new() -> Self {
-        Painter {
-            content: Content::new(),
-        }
-    }
-
-    fn text(&mut self, font: Font, size: f32, x: f32, y: f32, text: &[u8], gray: f32) {
-        if text.is_empty() {
-            return;
-        }
-        self.content
-            .set_fill_gray(gray)
-            .begin_text()
-            .set_font(font.resource(), size)
-            .next_line(x, y)
-            .show(Str(text))
-            .end_text();
-    }
-
-    fn text_right(&mut self, font: Font, size: f32, right: f32, y: f32, text: &[u8], gray: f32) {
-        let x = right - font.width(text, size);
-        self.text(font, size, x, y, text, gray);
-    }
-
-    fn text_center(&mut self, font: Font, size: f32, center: f32, y: f32, text: &[u8], gray: f32) {
-        let x = center - font.width(text, size) / 2.0;
-        self.text(font, size, x, y, text, gray);
-    }
-
-    fn fill_rect(&mut self, x: f32, y: f32, w: f32, h: f32, gray: f32) {
-        self.content
-            .set_fill_gray(gray)
-            .rect(x, y, w, h)
-            .fill_nonzero();
-    }
-
-    fn line(&mut self, from: (f32, f32), to: (f32, f32), width: f32, gray: f32) {
-        self.content
-            .set_stroke_gray(gray)
-            .set_line_width(width)
-            .move_to(from.0, from.1)
-            .line_to(to.0, to.1)
-            .stroke();
-    }
-
-    fn stroke_rect(&mut self, x: f32, y: f32, w: f32, h: f32, width: f32, gray: f32) {
-        self.content
-            .set_stroke_gray(gray)
-            .set_line_width(width)
-            .rect(x, y, w, h)
-            .stroke();
-    }
-
-    fn finish(self) -> Vec<u8> {
-        self.content.finish().into_vec()
-    }
 }
 
 #[cfg(test)]
