@@ -4,7 +4,9 @@
 //!
 //! - `sales_rollup` (sorteo × day × ventana × vendedor × bet type × band) only where a figure
 //!   splits by type or band, read once per request and grouped in one pass at the grain the
-//!   answer needs ([`Grain`]); the types of a band are folded together in Rust
+//!   answer needs ([`Grain`]) — or its sums over the sellers, `band_rollup` (sorteo × day × bet
+//!   type × band), when the sorteo grain is not narrowed to a ventana or sellers; the types of
+//!   a band are folded together in Rust
 //!   (`services::cierres`), and the bands used and out-of-band anomalies of `meta` are derived
 //!   from the same rows;
 //! - `ticket_rollup` (sorteo × day × ventana × vendedor: tickets, money and jugadas, additive)
@@ -167,13 +169,23 @@ const ROW_SUMS: &str = "sum(r.total_sales) AS sales, sum(r.total_payouts) AS pay
        sum(r.listero_commission) AS listero, sum(r.jugada_count)::int8 AS jugadas,
        sum(r.ticket_count)::int8 AS tickets";
 
-fn rows_sql(grain: Grain) -> String {
+/// The sorteo-grain rows of a filter that names no ventana or seller come from `band_rollup`
+/// (sorteo × day × type × band, the sums of `sales_rollup` over the sellers, kept in the same
+/// transaction): ≈ 2,200 rows for 30 days of the benchmark instead of ≈ 103,000.
+const BAND_ROLLUP_WHERE: &str = "r.business_date BETWEEN $1 AND $2
+         AND ($3::uuid IS NULL OR r.banca_id = $3)
+         AND $4::uuid IS NULL AND $5::uuid IS NULL
+         AND ($6::uuid IS NULL OR r.loteria_id = $6)
+         AND ($7::uuid IS NULL OR r.sorteo_id = $7)
+         AND $8::uuid[] IS NULL";
+
+fn rows_sql(grain: Grain, banca_wide: bool) -> String {
     match grain {
         Grain::Sorteo | Grain::BandSorteo => format!(
             "WITH c AS (
                 SELECT r.sorteo_id, r.business_date, r.loteria_id, r.type, r.band, r.in_band,
                        {sums}
-                FROM sales_rollup r
+                FROM {source} r
                 WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9)
                 GROUP BY r.sorteo_id, r.business_date, r.loteria_id, r.type, r.band, r.in_band
             )
@@ -186,7 +198,16 @@ fn rows_sql(grain: Grain) -> String {
             JOIN {loterias} l ON l.id = c.loteria_id
             ORDER BY {order}",
             sums = ROW_SUMS,
-            where_ = rollup_where!(),
+            source = if banca_wide {
+                "band_rollup"
+            } else {
+                "sales_rollup"
+            },
+            where_ = if banca_wide {
+                BAND_ROLLUP_WHERE
+            } else {
+                rollup_where!()
+            },
             loterias = ranked_loterias!(),
             order = if grain == Grain::Sorteo {
                 "l.ord, c.loteria_id, s.scheduled_at, c.sorteo_id, c.business_date, c.band,
@@ -238,21 +259,27 @@ fn rows_sql(grain: Grain) -> String {
     }
 }
 
-/// The statement of a grain, built once.
-fn rows_statement(grain: Grain) -> &'static str {
-    static SQL: [OnceLock<String>; 4] = [
+/// The statement of a grain for `f`, built once per grain and source.
+fn rows_statement(grain: Grain, f: &Filter) -> &'static str {
+    static SQL: [OnceLock<String>; 6] = [
+        OnceLock::new(),
+        OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
     ];
+    let banca_wide = matches!(grain, Grain::Sorteo | Grain::BandSorteo)
+        && f.ventana_id.is_none()
+        && f.vendedor_id.is_none()
+        && f.vendedores.is_none();
     let i = match grain {
         Grain::Sorteo => 0,
         Grain::BandSorteo => 1,
         Grain::Seller => 2,
         Grain::SellerSorteo => 3,
-    };
-    SQL[i].get_or_init(|| rows_sql(grain)).as_str()
+    } + if banca_wide { 4 } else { 0 };
+    SQL[i].get_or_init(|| rows_sql(grain, banca_wide)).as_str()
 }
 
 fn bind_filter<'q, O>(
@@ -271,7 +298,7 @@ fn bind_filter<'q, O>(
 
 /// The sales rows of `f` at `grain` (one pass over `sales_rollup`).
 pub async fn rows(pool: &PgPool, f: &Filter, grain: Grain) -> Result<Vec<Row>, sqlx::Error> {
-    bind_filter(unnamed::<Row>(rows_statement(grain)), f)
+    bind_filter(unnamed::<Row>(rows_statement(grain, f)), f)
         .bind(f.band)
         .fetch_all(pool)
         .await
@@ -283,7 +310,7 @@ pub fn rows_stream<'a>(
     f: &'a Filter,
     grain: Grain,
 ) -> BoxStream<'a, Result<Row, sqlx::Error>> {
-    bind_filter(unnamed::<Row>(rows_statement(grain)), f)
+    bind_filter(unnamed::<Row>(rows_statement(grain, f)), f)
         .bind(f.band)
         .fetch(pool)
 }

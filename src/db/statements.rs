@@ -12,10 +12,12 @@ use crate::db::{query, query_as, query_scalar};
 /// Replaces the per-number sales of sorteo `id` with its live sales, grouped by business day,
 /// banca, ventana, vendedor, lotería, number and bet type (domain-money §1.5, "DailyNumberSales"):
 /// tickets not deleted, active, ACTIVE/EVALUATED/PAID/PAGADO; jugadas active, not excluded, not
-/// deleted. Returns the rows written.
+/// deleted. Also writes the same population per sorteo × day × number × type
+/// (`number_rollup`) and its sold tickets per hour of sale (`sale_hour_rollup`). Returns the
+/// rows written to `daily_number_sales`.
 pub async fn rebuild_number_sales(conn: &mut PgConnection, id: Uuid) -> Result<u64, sqlx::Error> {
     drop_number_sales(conn, id).await?;
-    query(
+    let written = query(
         "INSERT INTO daily_number_sales (business_date, banca_id, ventana_id, vendedor_id,
              loteria_id, sorteo_id, number, type, total_amount, ticket_count, jugada_count)
          SELECT t.business_date, t.banca_id, t.ventana_id, t.vendedor_id, t.loteria_id,
@@ -29,16 +31,56 @@ pub async fn rebuild_number_sales(conn: &mut PgConnection, id: Uuid) -> Result<u
                   t.sorteo_id, j.number, j.type",
     )
     .bind(id)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    // The same population per number for the banca-wide numbers reports (`number_rollup`).
+    query(
+        "INSERT INTO number_rollup (sorteo_id, business_date, number, type, banca_id,
+             loteria_id, total_amount, jugada_count)
+         SELECT sorteo_id, business_date, number, type, min(banca_id::text)::uuid,
+                min(loteria_id::text)::uuid, sum(total_amount), sum(jugada_count)
+         FROM daily_number_sales WHERE sorteo_id = $1
+         GROUP BY sorteo_id, business_date, number, type",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    // The sold tickets per hour of sale for the tickets summary (`sale_hour_rollup`).
+    query(
+        "INSERT INTO sale_hour_rollup (sorteo_id, business_date, sale_hour, banca_id,
+             loteria_id, ticket_count, total_amount, total_payout, winner_count)
+         SELECT t.sorteo_id, t.business_date,
+                date_bin('1 hour', t.created_at, timestamptz '2000-01-01 00:00:00+00'),
+                min(t.banca_id::text)::uuid, min(t.loteria_id::text)::uuid, count(*),
+                sum(t.total_amount),
+                COALESCE(sum(t.total_payout) FILTER (WHERE t.status <> 'ACTIVE'), 0),
+                count(*) FILTER (WHERE t.is_winner)
+         FROM tickets t
+         WHERE t.sorteo_id = $1 AND t.deleted_at IS NULL AND t.is_active
+           AND t.status IN ('ACTIVE', 'EVALUATED', 'PAID', 'PAGADO')
+         GROUP BY 1, 2, 3",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(written)
 }
 
-/// Removes the per-number sales of sorteo `id` (its evaluation was reverted).
+/// Removes the per-number sales of sorteo `id` (its evaluation was reverted), with its
+/// `number_rollup` and `sale_hour_rollup` rows.
 pub async fn drop_number_sales(conn: &mut PgConnection, id: Uuid) -> Result<u64, sqlx::Error> {
+    query("DELETE FROM number_rollup WHERE sorteo_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    query("DELETE FROM sale_hour_rollup WHERE sorteo_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     query("DELETE FROM daily_number_sales WHERE sorteo_id = $1")
         .bind(id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await
         .map(|r| r.rows_affected())
 }

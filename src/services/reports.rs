@@ -259,7 +259,7 @@ pub async fn summary(pool: &PgPool, f: &Filter) -> Result<(Value, Value), sqlx::
         hours,
         by_loteria,
         by_sorteo,
-    } = db::summary_live(pool, f).await?;
+    } = db::tickets_summary(pool, f).await?;
     let (nums, unique, nums_total) = db::numbers(pool, f, None, 10).await?;
     // Rows come largest amount first; ties go to the earliest hour.
     let peak = hours

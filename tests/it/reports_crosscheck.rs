@@ -215,5 +215,64 @@ async fn every_report_agrees_with_the_statements_and_the_jugadas_to_the_cent() {
     .await
     .unwrap();
     assert_eq!(st_user.parse::<Decimal>().unwrap(), user_comm);
+
+    // Most played numbers: the banca-wide analysis (read from `number_rollup`) and each
+    // ventana's (read from `daily_number_sales`) equal the jugadas of the evaluated sorteos
+    // of the period, number by number (the dataset leaves no ACTIVE ticket in the period).
+    let expected: Vec<(String, String)> = sqlx::query_as(
+        "SELECT j.number, sum(j.amount)::text
+         FROM jugadas j JOIN tickets t ON t.id = j.ticket_id
+         JOIN sorteos s ON s.id = t.sorteo_id
+         WHERE t.banca_id = $1 AND t.business_date BETWEEN $2 AND $3
+           AND s.status = 'EVALUATED' AND s.deleted_at IS NULL
+           AND t.deleted_at IS NULL AND t.is_active
+           AND t.status IN ('ACTIVE', 'EVALUATED', 'PAID', 'PAGADO')
+           AND j.is_active AND NOT j.is_excluded AND j.deleted_at IS NULL
+         GROUP BY j.number ORDER BY sum(j.amount) DESC, j.number",
+    )
+    .bind(data.banca_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(!expected.is_empty());
+    let nums = get(format!(
+        "/api/v1/reports/tickets/numbers-analysis?{range}&top=100"
+    ))
+    .await;
+    let got: Vec<(String, Decimal)> = nums["data"]["currentPeriod"]["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["number"].as_str().unwrap().to_string(),
+                dec(&n["totalAmount"]),
+            )
+        })
+        .collect();
+    let want: Vec<(String, Decimal)> = expected
+        .iter()
+        .map(|(n, a)| (n.clone(), a.parse::<Decimal>().unwrap()))
+        .collect();
+    assert_eq!(got, want, "banca-wide numbers = jugadas");
+    let mut per_ventana: std::collections::BTreeMap<String, Decimal> = Default::default();
+    for v in &data.ventanas {
+        let nums = get(format!(
+            "/api/v1/reports/tickets/numbers-analysis?{range}&top=100&ventanaId={v}"
+        ))
+        .await;
+        for n in nums["data"]["currentPeriod"]["numbers"].as_array().unwrap() {
+            *per_ventana
+                .entry(n["number"].as_str().unwrap().to_string())
+                .or_default() += dec(&n["totalAmount"]);
+        }
+    }
+    let want: std::collections::BTreeMap<String, Decimal> = want.into_iter().collect();
+    assert_eq!(
+        per_ventana, want,
+        "Σ per-ventana numbers = banca-wide numbers"
+    );
     conn.close().await.ok();
 }
