@@ -43,13 +43,18 @@ impl DependencyStatus {
 pub struct Readiness {
     warmed: AtomicBool,
     shutting_down: AtomicBool,
-    /// 0 unknown, 1 up, 2 down.
-    redis: std::sync::atomic::AtomicU8,
+    /// 0 unknown, 1 up, 2 down; kept current by the Redis client (`crate::cache`).
+    redis: Arc<std::sync::atomic::AtomicU8>,
 }
 
 impl Readiness {
     pub fn set_redis(&self, up: bool) {
         self.redis.store(if up { 1 } else { 2 }, Ordering::Release);
+    }
+
+    /// The Redis flag, shared with the Redis client.
+    pub fn redis_flag(&self) -> Arc<std::sync::atomic::AtomicU8> {
+        self.redis.clone()
     }
 
     /// Last known Redis state; `NotConfigured` when `configured` is false.
@@ -104,6 +109,8 @@ pub struct AppInner {
     pub instance: Arc<str>,
     /// Short-lived report answers (`services::report_cache`).
     pub report_cache: crate::services::report_cache::ReportCache,
+    /// Request rate limits, shared through Redis (`services::rate_limit`).
+    pub rate_limits: crate::services::rate_limit::RateLimits,
     /// Cancelled when shutdown begins (before the drain): the job engine stops claiming.
     pub draining: CancellationToken,
 }
@@ -118,25 +125,43 @@ impl Deref for AppState {
 impl AppState {
     /// Builds the state for a resolved primary database. Nothing connects yet.
     pub fn build(config: Config, primary_url: &ServiceUrl) -> anyhow::Result<Self> {
+        crate::observability::metrics::install();
         let targets = DbTargets::resolve(&config, primary_url).context("invalid database URL")?;
         let pools = Pools::connect_lazy(&config, &targets);
         crate::db::statements::set_business_tz(config.business_timezone);
+        let readiness = Readiness::default();
         let redis = match &config.redis_url {
-            Some(url) => Some(Redis::new(url, &config.redis_prefix).context("invalid REDIS_URL")?),
+            Some(url) => Some(
+                Redis::new(
+                    url,
+                    &config.redis_prefix,
+                    &config.redis,
+                    readiness.redis_flag(),
+                )
+                .context("invalid REDIS_URL")?,
+            ),
             None => None,
         };
         Ok(AppState(Arc::new(AppInner {
             admission: Arc::new(Semaphore::new(config.max_concurrent_requests)),
             tokens: crate::services::tokens::TokenKeys::from_config(&config),
-            throttle: crate::services::throttle::LoginThrottle::new(
+            throttle: crate::services::throttle::LoginThrottle::shared(
                 config.login_max_failures,
                 config.login_window,
+                redis.clone(),
             ),
-            report_cache: crate::services::report_cache::ReportCache::new(config.report_cache_ttl),
+            report_cache: crate::services::report_cache::ReportCache::new(
+                if config.cache.enabled {
+                    config.report_cache_ttl
+                } else {
+                    Duration::ZERO
+                },
+            ),
+            rate_limits: crate::services::rate_limit::RateLimits::new(&config.rate_limits),
             config,
             pools,
             redis,
-            readiness: Readiness::default(),
+            readiness,
             shutdown: CancellationToken::new(),
             statements_wake: Arc::new(Notify::new()),
             instance: crate::jobs::engine::instance_id().into(),
@@ -225,20 +250,17 @@ const MONITOR_INTERVAL: Duration = Duration::from_secs(5);
 async fn check_optional_dependencies(state: &AppState) -> crate::db::pools::ReplicaStatus {
     let replica = state.pools.probe_replica(Duration::from_secs(3)).await;
     if let Some(redis) = &state.redis {
-        let before = state.readiness.redis(true);
-        match redis.ping(Duration::from_secs(2)).await {
-            Ok(()) => {
-                if before == DependencyStatus::Down {
-                    tracing::info!("Redis reachable again");
-                }
-                state.readiness.set_redis(true);
-            }
-            Err(e) => {
-                if before != DependencyStatus::Down {
-                    tracing::warn!(error = %e, "Redis unreachable; running without it until it answers");
-                }
-                state.readiness.set_redis(false);
-            }
+        // The client logs its own state changes and keeps the readiness flag current; an open
+        // circuit is not probed before its reset time.
+        let _ = redis.ping().await;
+        // Invalidations recorded outside any request (see `cache::touch`).
+        if crate::cache::take_untracked_write() {
+            redis
+                .bump(
+                    &[crate::cache::Gen::Epoch].into_iter().collect(),
+                    Duration::ZERO,
+                )
+                .await;
         }
     }
     replica

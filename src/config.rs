@@ -146,6 +146,175 @@ pub enum StatementCache {
     Off,
 }
 
+/// How the Redis client talks to Redis (`REDIS_TOKEN`, `REDIS_CONNECT_TIMEOUT`,
+/// `REDIS_COMMAND_TIMEOUT_MS`, `REDIS_CB_RESET_MS`).
+#[derive(Debug, Clone)]
+pub struct RedisOptions {
+    /// Password sent at connection (overrides one in the URL).
+    pub token: Option<Secret>,
+    /// Longest wait for a new connection (background reconnects, warm-up and probes).
+    pub connect_timeout: Duration,
+    /// Longest wait for one command on the request path; past it Redis counts as failed.
+    pub command_timeout: Duration,
+    /// How long Redis is left alone after a failure before it is tried again.
+    pub breaker_reset: Duration,
+}
+
+/// The shared session and catalog caches (`CACHE_ENABLED`, `CACHE_TTL_*`); they work only
+/// with Redis (see `docs/operations.md`, "Redis and rate limits").
+#[derive(Debug, Clone)]
+pub struct CacheOptions {
+    pub enabled: bool,
+    /// Session checks (`CACHE_TTL_SESSION`).
+    pub session_ttl: Duration,
+    /// Lotería, multiplier and override reads (`CACHE_TTL_CATALOG`).
+    pub catalog_ttl: Duration,
+    /// Restriction rule reads (`CACHE_TTL_RESTRICTIONS`).
+    pub restrictions_ttl: Duration,
+}
+
+/// One fixed-window limit: at most `max` requests per `window` (`max = 0`: off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitRule {
+    pub max: u32,
+    pub window: Duration,
+}
+
+/// The request rate limits (`RATE_LIMIT_*`).
+#[derive(Debug, Clone)]
+pub struct RateLimitOptions {
+    /// `RATE_LIMIT_ENABLED=false` turns every limiter off.
+    pub enabled: bool,
+    /// Every request per client address, probes excepted.
+    pub global: LimitRule,
+    /// `POST /auth/login` and `/auth/register` per client address.
+    pub auth: LimitRule,
+    /// `POST /tickets` per user.
+    pub sales: LimitRule,
+    /// File exports per client address.
+    pub export: LimitRule,
+}
+
+impl RedisOptions {
+    fn read(r: &mut Reader) -> Self {
+        RedisOptions {
+            token: r.get("REDIS_TOKEN").map(Secret::new),
+            connect_timeout: r.millis("REDIS_CONNECT_TIMEOUT", 5000, 100, 60_000),
+            command_timeout: r.millis("REDIS_COMMAND_TIMEOUT_MS", 250, 10, 10_000),
+            breaker_reset: r.millis("REDIS_CB_RESET_MS", 10_000, 100, 600_000),
+        }
+    }
+}
+
+impl CacheOptions {
+    fn read(r: &mut Reader) -> Self {
+        let mut secs = |key: &str| Duration::from_secs(r.parse_num(key, 300u64, 1, 86_400));
+        let session_ttl = secs("CACHE_TTL_SESSION");
+        let catalog_ttl = secs("CACHE_TTL_CATALOG");
+        let restrictions_ttl = secs("CACHE_TTL_RESTRICTIONS");
+        CacheOptions {
+            enabled: r.boolean("CACHE_ENABLED", true),
+            session_ttl,
+            catalog_ttl,
+            restrictions_ttl,
+        }
+    }
+}
+
+impl RateLimitOptions {
+    fn read(r: &mut Reader) -> Self {
+        let mut rule = |name: &str, max: u32| LimitRule {
+            max: r.parse_num(&format!("RATE_LIMIT_{name}_MAX"), max, 0, 1_000_000),
+            window: r.millis(
+                &format!("RATE_LIMIT_{name}_WINDOW_MS"),
+                60_000,
+                1000,
+                86_400_000,
+            ),
+        };
+        let global = rule("GLOBAL", 100);
+        let auth = rule("AUTH", 5);
+        let sales = rule("SALES", 20);
+        let export = rule("EXPORT", 10);
+        RateLimitOptions {
+            enabled: r.boolean("RATE_LIMIT_ENABLED", true),
+            global,
+            auth,
+            sales,
+            export,
+        }
+    }
+
+    /// Every limiter off (tools such as the benchmark harness).
+    pub fn off() -> Self {
+        let off = LimitRule {
+            max: 0,
+            window: Duration::from_secs(60),
+        };
+        RateLimitOptions {
+            enabled: false,
+            global: off,
+            auth: off,
+            sales: off,
+            export: off,
+        }
+    }
+}
+
+impl Config {
+    /// `check-config` lines of the Redis, cache and rate-limit variables.
+    fn cache_lines(&self) -> Vec<(String, String)> {
+        let ms = |d: Duration| d.as_millis().to_string();
+        let mut lines = vec![
+            (
+                "REDIS_TOKEN".to_string(),
+                if self.redis.token.is_some() {
+                    "[redacted]".to_string()
+                } else {
+                    "(unset)".to_string()
+                },
+            ),
+            (
+                "REDIS_CONNECT_TIMEOUT".into(),
+                ms(self.redis.connect_timeout),
+            ),
+            (
+                "REDIS_COMMAND_TIMEOUT_MS".into(),
+                ms(self.redis.command_timeout),
+            ),
+            ("REDIS_CB_RESET_MS".into(), ms(self.redis.breaker_reset)),
+            ("CACHE_ENABLED".into(), self.cache.enabled.to_string()),
+            (
+                "CACHE_TTL_SESSION".into(),
+                self.cache.session_ttl.as_secs().to_string(),
+            ),
+            (
+                "CACHE_TTL_CATALOG".into(),
+                self.cache.catalog_ttl.as_secs().to_string(),
+            ),
+            (
+                "CACHE_TTL_RESTRICTIONS".into(),
+                self.cache.restrictions_ttl.as_secs().to_string(),
+            ),
+            (
+                "RATE_LIMIT_ENABLED".into(),
+                self.rate_limits.enabled.to_string(),
+            ),
+        ];
+        let l = &self.rate_limits;
+        for (name, rule) in [
+            ("GLOBAL", l.global),
+            ("AUTH", l.auth),
+            ("SALES", l.sales),
+            ("EXPORT", l.export),
+        ] {
+            lines.push((format!("RATE_LIMIT_{name}_MAX"), rule.max.to_string()));
+            lines.push((format!("RATE_LIMIT_{name}_WINDOW_MS"), ms(rule.window)));
+        }
+        lines
+    }
+}
+
 /// The whole configuration of a Banca process.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -156,7 +325,7 @@ pub struct Config {
 
     /// Pooled primary (`DATABASE_URL`); `None` only outside production (local default applies).
     pub database_url: Option<ServiceUrl>,
-    /// Direct connection for migrations, advisory locks and jobs (`DIRECT_URL`).
+    /// Direct connection for migrations and their session advisory lock (`DIRECT_URL`).
     pub direct_url: Option<ServiceUrl>,
     /// Read replica for reports (`DATABASE_URL_REPLICA`).
     pub replica_url: Option<ServiceUrl>,
@@ -181,6 +350,12 @@ pub struct Config {
     /// Answers are keyed by the banca's report generation, so a write that changes money is
     /// seen at once whatever this is.
     pub report_cache_ttl: Duration,
+    /// Redis client tuning (`REDIS_TOKEN`, timeouts, circuit breaker).
+    pub redis: RedisOptions,
+    /// Session and catalog caches (`CACHE_ENABLED`, `CACHE_TTL_*`).
+    pub cache: CacheOptions,
+    /// Request rate limits (`RATE_LIMIT_*`).
+    pub rate_limits: RateLimitOptions,
 
     pub jwt_access_secret: Secret,
     pub jwt_refresh_secret: Secret,
@@ -194,6 +369,10 @@ pub struct Config {
     pub trust_proxy: u8,
     pub sentry_dsn: Option<Secret>,
     pub sentry_traces_sample_rate: f32,
+    /// Parsed for `.env` compatibility; profiling is not supported (`SENTRY_PROFILES_SAMPLE_RATE`).
+    pub sentry_profiles_sample_rate: f32,
+    /// Bearer token `GET /metrics` requires when set (`METRICS_TOKEN`); public when unset.
+    pub metrics_token: Option<Secret>,
     pub business_timezone: Tz,
 
     pub request_timeout: Duration,
@@ -220,6 +399,9 @@ pub struct Config {
     pub jobs_tick: Duration,
     /// Days of activity log kept by the cleanup job (`ACTIVITY_LOG_RETENTION_DAYS`).
     pub activity_log_retention_days: u32,
+    /// Folder of the Android app release (`APP_RELEASE_DIR`): `latest.json` and
+    /// `apk/app-<abi>-release.apk`, served by `/api/v1/app/*`.
+    pub app_release_dir: PathBuf,
 }
 
 /// The configuration could not be built; one line per problem.
@@ -521,6 +703,9 @@ impl Config {
         };
         let report_cache_ttl =
             Duration::from_secs(r.parse_num("REPORT_CACHE_TTL_SECONDS", 60u64, 0, 3600));
+        let redis = RedisOptions::read(&mut r);
+        let cache = CacheOptions::read(&mut r);
+        let rate_limits = RateLimitOptions::read(&mut r);
         let redis_prefix = r
             .get("REDIS_PREFIX")
             .map(str::to_string)
@@ -607,17 +792,28 @@ impl Config {
         };
         let sentry_dsn = match r.get("SENTRY_DSN") {
             None => None,
-            Some(raw) => match Url::parse(raw) {
-                Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {
-                    Some(Secret(raw.to_string()))
-                }
-                _ => {
+            // Parsed as the Sentry client will parse it: scheme, public key, project id.
+            Some(raw) => match raw.parse::<sentry::types::Dsn>() {
+                Ok(_) => Some(Secret(raw.to_string())),
+                Err(_) => {
                     r.fail("SENTRY_DSN", "must be a DSN URL like https://key@host/123");
                     None
                 }
             },
         };
         let sentry_traces_sample_rate = r.parse_num("SENTRY_TRACES_SAMPLE_RATE", 0.1f32, 0.0, 1.0);
+        let sentry_profiles_sample_rate =
+            r.parse_num("SENTRY_PROFILES_SAMPLE_RATE", 0.1f32, 0.0, 1.0);
+        let metrics_token = r.get("METRICS_TOKEN").map(str::to_string);
+        if let Some(t) = &metrics_token {
+            if t.len() < 16 || !t.bytes().all(|b| b.is_ascii_graphic()) {
+                r.fail(
+                    "METRICS_TOKEN",
+                    "must be at least 16 printable characters without spaces (or unset: /metrics is public)",
+                );
+            }
+        }
+        let metrics_token = metrics_token.map(Secret);
         let business_timezone = match r
             .get("BUSINESS_TIMEZONE")
             .unwrap_or("America/Costa_Rica")
@@ -669,6 +865,16 @@ impl Config {
         let jobs_tick = r.millis("JOBS_TICK_MS", 1000, 100, 60_000);
         let activity_log_retention_days =
             r.parse_num("ACTIVITY_LOG_RETENTION_DAYS", 45u32, 1, 3650);
+        let app_release_dir = PathBuf::from(r.get("APP_RELEASE_DIR").unwrap_or("public"));
+        if app_release_dir.exists() && !app_release_dir.is_dir() {
+            r.fail(
+                "APP_RELEASE_DIR",
+                format!(
+                    "{} is a file; it must be a folder holding latest.json and apk/ (a missing folder is fine: no release published)",
+                    app_release_dir.display()
+                ),
+            );
+        }
 
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -695,6 +901,9 @@ impl Config {
             redis_url,
             redis_prefix,
             report_cache_ttl,
+            redis,
+            cache,
+            rate_limits,
             jwt_access_secret,
             jwt_refresh_secret,
             jwt_secrets_generated,
@@ -705,6 +914,8 @@ impl Config {
             trust_proxy,
             sentry_dsn,
             sentry_traces_sample_rate,
+            sentry_profiles_sample_rate,
+            metrics_token,
             business_timezone,
             request_timeout,
             max_concurrent_requests,
@@ -720,6 +931,7 @@ impl Config {
             jobs_lease,
             jobs_tick,
             activity_log_retention_days,
+            app_release_dir,
         })
     }
 
@@ -746,7 +958,7 @@ impl Config {
                 "[redacted]".to_string()
             }
         };
-        vec![
+        let mut lines = vec![
             ("NODE_ENV".into(), self.environment.as_str().into()),
             ("HOST".into(), self.host.clone()),
             ("PORT".into(), self.port.to_string()),
@@ -862,6 +1074,21 @@ impl Config {
                 self.sentry_traces_sample_rate.to_string(),
             ),
             (
+                "SENTRY_PROFILES_SAMPLE_RATE".into(),
+                format!(
+                    "{} (parsed; profiling is not supported)",
+                    self.sentry_profiles_sample_rate
+                ),
+            ),
+            (
+                "METRICS_TOKEN".into(),
+                if self.metrics_token.is_some() {
+                    "[redacted]".into()
+                } else {
+                    "(unset: /metrics is public)".into()
+                },
+            ),
+            (
                 "BUSINESS_TIMEZONE".into(),
                 self.business_timezone.name().into(),
             ),
@@ -917,7 +1144,13 @@ impl Config {
                 "ACTIVITY_LOG_RETENTION_DAYS".into(),
                 self.activity_log_retention_days.to_string(),
             ),
-        ]
+            (
+                "APP_RELEASE_DIR".into(),
+                self.app_release_dir.display().to_string(),
+            ),
+        ];
+        lines.extend(self.cache_lines());
+        lines
     }
 }
 
@@ -1109,6 +1342,65 @@ mod tests {
             c.jwt_access_secret.expose(),
             "access-secret-value-that-is-long-enough-1"
         );
+    }
+
+    #[test]
+    fn redis_cache_and_rate_limit_variables() {
+        let c = Config::from_map(&map(&[])).unwrap();
+        assert!(c.cache.enabled && c.rate_limits.enabled);
+        let minute = Duration::from_secs(60);
+        for (rule, max) in [
+            (c.rate_limits.global, 100),
+            (c.rate_limits.auth, 5),
+            (c.rate_limits.sales, 20),
+            (c.rate_limits.export, 10),
+        ] {
+            assert_eq!(
+                rule,
+                LimitRule {
+                    max,
+                    window: minute
+                }
+            );
+        }
+        assert_eq!(c.redis.command_timeout, Duration::from_millis(250));
+        assert_eq!(c.redis.connect_timeout, Duration::from_millis(5000));
+        assert_eq!(c.redis.breaker_reset, Duration::from_millis(10_000));
+        assert_eq!(c.cache.session_ttl, Duration::from_secs(300));
+
+        let c = Config::from_map(&map(&[
+            ("REDIS_TOKEN", "tok-secret-value"),
+            ("CACHE_ENABLED", "0"),
+            ("RATE_LIMIT_SALES_MAX", "0"),
+            ("RATE_LIMIT_AUTH_WINDOW_MS", "30000"),
+        ]))
+        .unwrap();
+        assert!(!c.cache.enabled);
+        assert_eq!(c.rate_limits.sales.max, 0);
+        assert_eq!(c.rate_limits.auth.window, Duration::from_secs(30));
+        assert!(!format!("{c:?}").contains("tok-secret-value"));
+        assert!(c
+            .redacted_lines()
+            .contains(&("REDIS_TOKEN".to_string(), "[redacted]".to_string())));
+
+        let errs = errors(&[
+            ("RATE_LIMIT_GLOBAL_MAX", "-1"),
+            ("REDIS_COMMAND_TIMEOUT_MS", "0"),
+            ("CACHE_TTL_SESSION", "0"),
+            ("CACHE_ENABLED", "maybe"),
+        ]);
+        assert_eq!(errs.len(), 4, "{errs:#?}");
+        for key in [
+            "RATE_LIMIT_GLOBAL_MAX",
+            "REDIS_COMMAND_TIMEOUT_MS",
+            "CACHE_TTL_SESSION",
+            "CACHE_ENABLED",
+        ] {
+            assert!(
+                errs.iter().any(|e| e.starts_with(&format!("{key}: "))),
+                "{key}: {errs:#?}"
+            );
+        }
     }
 
     #[test]

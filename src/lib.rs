@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod observability;
 pub mod print;
 pub mod services;
 pub mod telemetry;

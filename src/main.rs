@@ -16,7 +16,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    banca::telemetry::init(&config);
+    let _telemetry = banca::telemetry::init(&config);
     if let Err(e) = &dotenv {
         if !e.not_found() {
             tracing::warn!(error = %e, "could not read .env");

@@ -234,12 +234,17 @@ impl Driver {
         })
     }
 
-    fn auth_of(&self, worker: usize) -> &str {
+    /// What this run's idempotency keys start with after `bench-`.
+    pub(super) fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    pub(super) fn auth_of(&self, worker: usize) -> &str {
         &self.auth[worker % self.auth.len()]
     }
 
     /// Sends one sale; returns the outcome and, on success, the ticket id.
-    async fn post_sale(&self, auth: &str, body: Vec<u8>) -> (Outcome, Option<String>) {
+    pub(super) async fn post_sale(&self, auth: &str, body: Vec<u8>) -> (Outcome, Option<String>) {
         let sent = self
             .client
             .post(&self.sale_url)
@@ -288,7 +293,7 @@ impl Driver {
     }
 
     /// A ticket of 1–3 distinct spread numbers (never the hot one) on `sorteo`.
-    fn spread_body(&self, rng: &mut StdRng, sorteo: Uuid, key: &str) -> Vec<u8> {
+    pub(super) fn spread_body(&self, rng: &mut StdRng, sorteo: Uuid, key: &str) -> Vec<u8> {
         let hot: u32 = HOT_NUMBER.parse().unwrap_or(u32::MAX);
         let n = rng.gen_range(1..=3);
         let mut numbers: Vec<u32> = Vec::with_capacity(n);

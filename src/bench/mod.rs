@@ -20,6 +20,7 @@ mod report;
 mod reports;
 mod seed;
 mod server;
+mod sigterm;
 mod stats;
 mod verify;
 
@@ -54,6 +55,11 @@ pub enum Scenario {
     /// database; p50/p95/max of every report, dashboard and export endpoint (cache off, then
     /// on), and the 90-day XLSX cierre.
     R,
+    /// SIGTERM under load: sales at concurrency 16 on one sorteo, SIGTERM to the server
+    /// --sigterm-after seconds in, selling on until it has exited; then every acknowledged
+    /// sale must be stored whole and every refused or unanswered one must have left nothing.
+    /// Runs after the other scenarios (it stops the server).
+    S,
 }
 
 /// Options of `banca bench`.
@@ -91,6 +97,9 @@ pub struct BenchArgs {
     /// Fraction of successful sales re-sent with the same idempotency key (0..1).
     #[arg(long, default_value_t = 0.05)]
     pub replay_fraction: f64,
+    /// Seconds into scenario s at which the server gets SIGTERM.
+    #[arg(long, default_value_t = 2.0, value_name = "SECS")]
+    pub sigterm_after: f64,
     /// Path of the sale route (to try the harness against a missing or renamed route).
     #[arg(long, default_value = "/api/v1/tickets", hide = true)]
     pub sale_path: String,
@@ -125,6 +134,9 @@ pub async fn run(args: BenchArgs, config: Config) -> anyhow::Result<()> {
     }
     if !(0.0..=1.0).contains(&args.replay_fraction) {
         anyhow::bail!("--replay-fraction must be between 0 and 1");
+    }
+    if !(args.sigterm_after > 0.0 && args.sigterm_after <= 3600.0) {
+        anyhow::bail!("--sigterm-after must be more than 0 and at most 3600 seconds");
     }
     if cfg!(debug_assertions) {
         eprintln!(
@@ -283,8 +295,35 @@ async fn run_inner(
     let mut scenarios = Vec::new();
     let mut evaluations: Vec<eval::EvalResult> = Vec::new();
     let mut report_runs: Vec<reports::ReportsResult> = Vec::new();
-    for sc in &args.scenarios {
+    let mut sigterm_check: Option<sigterm::SigtermCheck> = None;
+    // Scenario s stops the server: it runs last, once.
+    let mut order: Vec<Scenario> = args
+        .scenarios
+        .iter()
+        .copied()
+        .filter(|s| *s != Scenario::S)
+        .collect();
+    if args.scenarios.contains(&Scenario::S) {
+        order.push(Scenario::S);
+    }
+    for sc in &order {
         let r = match sc {
+            Scenario::S => {
+                let after = Duration::from_secs_f64(args.sigterm_after);
+                step(format!(
+                    "scenario s: spread sales on 1 sorteo, concurrency {}, SIGTERM to the server after {} s",
+                    sigterm::CONCURRENCY,
+                    args.sigterm_after
+                ));
+                let Some(server) = res.server.as_mut() else {
+                    anyhow::bail!("scenario s needs the server");
+                };
+                let (r, check) =
+                    sigterm::run(&driver, &pool, server, catalog.sorteo_a, after).await?;
+                eprintln!("  {}", check.line());
+                sigterm_check = Some(check);
+                r
+            }
             Scenario::R => {
                 step(format!(
                     "scenario r: reports on {} jugadas, database {}",
@@ -491,6 +530,9 @@ async fn run_inner(
     for r in &report_runs {
         failures.extend(r.failures.iter().cloned());
     }
+    if let Some(c) = &sigterm_check {
+        failures.extend(c.failures.iter().map(|f| format!("scenario s: {f}")));
+    }
     let mut hot = None;
     for r in scenarios.iter_mut().filter(|r| r.id == "b") {
         let expected = u64::from(seed::HOT_LIMIT / seed::HOT_AMOUNT);
@@ -548,6 +590,7 @@ async fn run_inner(
         scenarios,
         hot,
         evaluations,
+        sigterm: sigterm_check,
         pgbench,
         pgbench_note,
         sale_to_pgbench_ratio: ratio,

@@ -91,6 +91,9 @@ pub struct Report {
     pub hot: Option<HotCheck>,
     /// Scenario e, once per time it was listed.
     pub evaluations: Vec<EvalResult>,
+    /// Scenario s (SIGTERM under load), when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigterm: Option<super::sigterm::SigtermCheck>,
     pub pgbench: Option<PgbenchResult>,
     pub pgbench_note: Option<String>,
     /// Sale tickets/s of `ratio_basis` divided by pgbench TPS.
@@ -219,6 +222,9 @@ impl Report {
                 if e.pass { "PASS" } else { "FAIL" }
             );
         }
+        if let Some(c) = &self.sigterm {
+            let _ = writeln!(s, "{}", c.line());
+        }
         let mut line = match &self.pgbench {
             Some(p) => format!("pgbench TPC-B c{}: {:.0} tps", p.clients, p.tps),
             None => format!(
@@ -316,6 +322,12 @@ impl Report {
                 ms(e.revert_ms),
                 ms(e.reevaluate_ms),
                 if e.pass { "PASS" } else { "FAIL" }
+            ));
+        }
+        if let Some(c) = &self.sigterm {
+            parts.push(format!(
+                "s SIGTERM {}",
+                if c.pass { "PASS" } else { "FAIL" }
             ));
         }
         let v = &self.verification;

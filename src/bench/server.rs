@@ -60,6 +60,8 @@ impl ServerProcess {
             // The sellers log in together from one address; every attempt counts until it
             // succeeds, so the default (5) would refuse the burst.
             .env("LOGIN_MAX_FAILURES", "1000")
+            // Every request comes from one address and sellers sell far past 20 a minute.
+            .env("RATE_LIMIT_ENABLED", "false")
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err))
@@ -133,6 +135,23 @@ impl ServerProcess {
         let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+
+    /// Sends SIGTERM (the server drains and exits) without waiting.
+    pub fn terminate(&self) {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid.to_string())
+            .status();
+    }
+
+    /// Waits up to `within` for the process to exit: `Some(exit code)` (`Some(None)` when a
+    /// signal ended it), `None` when it is still running.
+    pub async fn wait_exit(&mut self, within: Duration) -> Option<Option<i32>> {
+        match tokio::time::timeout(within, self.child.wait()).await {
+            Ok(Ok(status)) => Some(status.code()),
+            _ => None,
+        }
     }
 
     /// Stops the server: SIGTERM (it drains and exits), SIGKILL after 15 s.

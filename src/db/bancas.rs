@@ -246,6 +246,7 @@ pub async fn soft_delete(
     deleted_by: &str,
     reason: Option<&str>,
 ) -> Result<BancaRow, sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::AllSessions);
     query_as(&format!(
         "UPDATE bancas SET is_active = false, deleted_at = now(), deleted_by = $2,
              deleted_reason = $3, updated_at = now()
@@ -261,6 +262,7 @@ pub async fn soft_delete(
 
 /// Reactivates a banca and clears the deletion trio.
 pub async fn restore(conn: &mut PgConnection, id: Uuid) -> Result<BancaRow, sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::AllSessions);
     query_as(&format!(
         "UPDATE bancas SET is_active = true, deleted_at = NULL, deleted_by = NULL,
              deleted_reason = NULL, updated_at = now()
@@ -334,6 +336,7 @@ pub async fn revoke_vendedor_sessions(
     banca_id: Uuid,
     reason: &str,
 ) -> Result<u64, sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::AllSessions);
     Ok(query(
         "UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2
          WHERE revoked_at IS NULL AND user_id IN (

@@ -1,6 +1,8 @@
-//! The three database roles of the deployment guide: the pooled primary (`DATABASE_URL`), the
-//! direct connection (`DIRECT_URL`, for migrations, advisory locks and jobs) and the read replica
-//! (`DATABASE_URL_REPLICA`, for reports) with fallback to the primary.
+//! The three database roles of the deployment guide: the pooled primary (`DATABASE_URL`, every
+//! request and the jobs, which hold nothing across transactions so a transaction-mode pooler
+//! suits them), the direct connection (`DIRECT_URL`, for migrations and their session-level
+//! advisory lock) and the read replica (`DATABASE_URL_REPLICA`, for reports) with fallback to
+//! the primary. docs/scaling.md explains the split and the pool sizes.
 
 use std::future::Future;
 use std::str::FromStr;
@@ -294,20 +296,21 @@ impl Pools {
             &targets.primary,
             DEFAULT_PRIMARY_POOL,
         );
-        let primary = PgPoolOptions::new()
+        use crate::observability::metrics::{timed_acquire, PoolRole};
+        let primary = timed_acquire(PgPoolOptions::new(), PoolRole::Primary)
             .max_connections(max)
             .min_connections(config.database_pool_min.min(max))
             .acquire_timeout(acquire(&targets.primary))
             .idle_timeout(Some(Duration::from_secs(300)))
             .connect_lazy_with(targets.primary.options.clone());
-        let direct = PgPoolOptions::new()
+        let direct = timed_acquire(PgPoolOptions::new(), PoolRole::Direct)
             .max_connections(size(config.direct_pool_max, &targets.direct, 5))
             .acquire_timeout(acquire(&targets.direct))
             .idle_timeout(Some(Duration::from_secs(300)))
             .connect_lazy_with(targets.direct.options.clone());
         let replica = targets.replica.as_ref().map(|target| {
             std::sync::Arc::new(Replica {
-                pool: PgPoolOptions::new()
+                pool: timed_acquire(PgPoolOptions::new(), PoolRole::Replica)
                     .max_connections(size(config.replica_pool_max, target, 10))
                     .acquire_timeout(acquire(target).min(Duration::from_secs(3)))
                     .idle_timeout(Some(Duration::from_secs(300)))
@@ -329,9 +332,15 @@ impl Pools {
         &self.primary
     }
 
-    /// The direct connection: migrations, advisory locks, jobs.
+    /// The direct connection: migrations (a session-level advisory lock serialises them) and,
+    /// outside production, creating a missing database.
     pub fn direct(&self) -> &PgPool {
         &self.direct
+    }
+
+    /// The replica's pool, when one is configured (metrics read its size).
+    pub fn replica_pool(&self) -> Option<&PgPool> {
+        self.replica.as_ref().map(|r| &r.pool)
     }
 
     pub fn replica_status(&self) -> ReplicaStatus {

@@ -8,7 +8,7 @@ use crate::db::{query, query_as, query_scalar};
 use crate::domain::roles::Role;
 
 /// Everything a request needs to know about its caller, read in one query.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone, FromRow, serde::Serialize, serde::Deserialize)]
 pub struct SessionUser {
     pub user_id: Uuid,
     pub username: String,
@@ -18,6 +18,8 @@ pub struct SessionUser {
     pub banca_id: Option<Uuid>,
     pub user_active: bool,
     pub session_revoked: bool,
+    /// When the session ends (the cached session check re-reads after it).
+    pub expires_at: DateTime<Utc>,
 }
 
 /// The caller of an access token: its user and whether its session still stands.
@@ -33,7 +35,8 @@ pub async fn session_user(
                  AND COALESCE(v.is_active AND v.deleted_at IS NULL, true)
                  AND (u.role = 'ADMIN' OR COALESCE(b.is_active AND b.deleted_at IS NULL, true)))
                     AS user_active,
-                (s.revoked_at IS NOT NULL OR s.expires_at < now()) AS session_revoked
+                (s.revoked_at IS NOT NULL OR s.expires_at < now()) AS session_revoked,
+                s.expires_at
          FROM auth_sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN ventanas v ON v.id = u.ventana_id
@@ -175,16 +178,18 @@ pub async fn revoke_session(
     session_id: Uuid,
     reason: &str,
 ) -> Result<bool, sqlx::Error> {
-    let n = query(
+    let user: Option<Uuid> = query_scalar(
         "UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2
-         WHERE id = $1 AND revoked_at IS NULL",
+         WHERE id = $1 AND revoked_at IS NULL RETURNING user_id",
     )
     .bind(session_id)
     .bind(reason)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(n > 0)
+    .fetch_optional(conn)
+    .await?;
+    if let Some(u) = user {
+        crate::cache::touch(crate::cache::Gen::User(u));
+    }
+    Ok(user.is_some())
 }
 
 /// Revokes every open session of a user; returns how many.
@@ -193,6 +198,7 @@ pub async fn revoke_user_sessions(
     user_id: Uuid,
     reason: &str,
 ) -> Result<u64, sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::User(user_id));
     Ok(query(
         "UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2
          WHERE user_id = $1 AND revoked_at IS NULL",
@@ -211,6 +217,7 @@ pub async fn revoke_device_sessions(
     device_id: &str,
     reason: &str,
 ) -> Result<u64, sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::User(user_id));
     Ok(query(
         "UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $3
          WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL",

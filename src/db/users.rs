@@ -105,6 +105,7 @@ pub async fn link_default_banca(
     user_id: Uuid,
     banca_id: Uuid,
 ) -> Result<(), sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::User(user_id));
     crate::db::query("UPDATE user_bancas SET is_default = false, updated_at = now() WHERE user_id = $1 AND banca_id <> $2")
         .bind(user_id)
         .bind(banca_id)
@@ -184,6 +185,7 @@ pub async fn set_password_hash(
     id: Uuid,
     hash: &str,
 ) -> Result<(), sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::User(id));
     crate::db::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
         .bind(id)
         .bind(hash)
@@ -417,6 +419,7 @@ pub async fn write_user(
     id: Uuid,
     w: &UserWrite<'_>,
 ) -> Result<(), sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::User(id));
     crate::db::query(
         "UPDATE users SET name = $2, username = $3, email = $4, phone = $5, role = $6, code = $7,
              ventana_id = $8, banca_id = $9, is_active = $10, settings = $11,
@@ -451,6 +454,7 @@ pub async fn deactivate(
     deleted_by: &str,
     reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::User(id));
     crate::db::query(
         "UPDATE users SET is_active = false, deleted_by = $2, deleted_reason = $3, updated_at = now()
          WHERE id = $1",
@@ -465,6 +469,7 @@ pub async fn deactivate(
 
 /// Reactivates a user and clears every soft-delete mark.
 pub async fn reactivate(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::User(id));
     crate::db::query(
         "UPDATE users SET is_active = true, deleted_at = NULL, deleted_by = NULL,
              deleted_reason = NULL, updated_at = now()
@@ -483,6 +488,7 @@ pub async fn revoke_sessions_except(
     keep: Option<Uuid>,
     reason: &str,
 ) -> Result<u64, sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::User(user_id));
     Ok(crate::db::query(
         "UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $3
          WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2)",
@@ -602,6 +608,7 @@ pub async fn add_banca_link(
     user_id: Uuid,
     banca_id: Uuid,
 ) -> Result<(), sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::User(user_id));
     crate::db::query(
         "INSERT INTO user_bancas (user_id, banca_id, is_default) VALUES ($1, $2, false)
          ON CONFLICT (user_id, banca_id) DO NOTHING",
@@ -634,6 +641,7 @@ pub async fn delete_banca_link(
     user_id: Uuid,
     banca_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::User(user_id));
     let n = crate::db::query("DELETE FROM user_bancas WHERE user_id = $1 AND banca_id = $2")
         .bind(user_id)
         .bind(banca_id)

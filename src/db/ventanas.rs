@@ -109,6 +109,7 @@ pub async fn update(
     id: Uuid,
     f: &VentanaFields,
 ) -> Result<(), sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::AllSessions);
     query(
         "UPDATE ventanas SET name = $2, code = $3, email = $4, phone = $5, address = $6,
              commission_margin_x = $7, is_active = $8, settings = $9, updated_at = now()
@@ -150,6 +151,7 @@ pub async fn soft_delete(
     deleted_by: &str,
     reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::AllSessions);
     query(
         "UPDATE ventanas SET is_active = false, deleted_at = now(), deleted_by = $2,
              deleted_reason = $3, updated_at = now()
@@ -165,6 +167,7 @@ pub async fn soft_delete(
 
 /// Reactivates a ventana and clears the deletion trio.
 pub async fn restore(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::AllSessions);
     query(
         "UPDATE ventanas SET is_active = true, deleted_at = NULL, deleted_by = NULL,
              deleted_reason = NULL, updated_at = now()
@@ -249,6 +252,7 @@ pub async fn update_login(
     username: Option<&str>,
     password_hash: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::User(user_id));
     query(
         "UPDATE users SET username = COALESCE($2, username), password_hash = COALESCE($3, password_hash),
              updated_at = now()
@@ -267,6 +271,7 @@ pub async fn set_user_active(
     user_id: Uuid,
     active: bool,
 ) -> Result<(), sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::User(user_id));
     query("UPDATE users SET is_active = $2, updated_at = now() WHERE id = $1")
         .bind(user_id)
         .bind(active)
@@ -282,6 +287,7 @@ pub async fn revoke_sessions(
     ventana_id: Uuid,
     reason: &str,
 ) -> Result<u64, sqlx::Error> {
+    crate::cache::touch(crate::cache::Gen::AllSessions);
     Ok(query(
         "UPDATE auth_sessions SET revoked_at = now(), revoked_reason = $2
          WHERE revoked_at IS NULL AND user_id IN (SELECT id FROM users WHERE ventana_id = $1)",

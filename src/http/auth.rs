@@ -1,6 +1,7 @@
 //! The `Auth` extractor: checks the bearer token, that its session stands and its user is
-//! active (one query, so a revocation holds at once on every instance), and resolves the
-//! active banca. Every protected handler takes it.
+//! active (one query, or a current entry of the shared session cache — a revocation holds at
+//! once on every instance either way, see `services::session_cache`), and resolves the active
+//! banca. Every protected handler takes it.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -12,6 +13,7 @@ use crate::db;
 use crate::domain::authz::Actor;
 use crate::domain::roles::Role;
 use crate::http::error::ApiError;
+use crate::services::session_cache;
 use crate::services::tokens::TokenError;
 
 /// Header ADMIN and BANCA users send to choose the banca they work on.
@@ -64,10 +66,26 @@ fn requested_banca(parts: &Parts) -> Option<Uuid> {
         .and_then(|v| Uuid::parse_str(v.trim()).ok())
 }
 
+/// The caller of this request, once resolved: a middleware that needed it first (the edge
+/// cache) leaves it here so the handler's `Auth` does not check the session twice.
+#[derive(Clone)]
+pub struct ResolvedActor(pub Actor);
+
+fn session_revoked() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "SESSION_REVOKED",
+        "Sesión cerrada en otro dispositivo",
+    )
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(resolved) = parts.extensions.get::<ResolvedActor>() {
+            return Ok(Auth(resolved.0.clone()));
+        }
         let Some(token) = bearer(parts) else {
             if state.config.disable_auth {
                 return dev_admin(state).await.map(Auth);
@@ -82,21 +100,28 @@ impl FromRequestParts<AppState> for Auth {
             ),
             _ => ApiError::new(StatusCode::UNAUTHORIZED, "INVALID_TOKEN", "Token inválido"),
         })?;
-        let mut conn = state.pools.primary().acquire().await?;
-        let Some(user) = db::sessions::session_user(&mut conn, claims.sid, claims.sub).await?
-        else {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "SESSION_REVOKED",
-                "Sesión cerrada en otro dispositivo",
-            ));
+        let requested = requested_banca(parts).or(claims.banca_id);
+        // The session check: from the shared cache when Redis has a current entry, else one
+        // query (see `services::session_cache`).
+        let redis = state.redis.as_ref().filter(|_| state.config.cache.enabled);
+        let ttl = state.config.cache.session_ttl;
+        let lookup = match redis {
+            Some(r) => session_cache::lookup(r, claims.sid, claims.sub, requested).await,
+            None => None,
+        };
+        let mut conn = None;
+        let (user, cached_assigned) = match lookup.as_ref().and_then(|l| l.session.clone()) {
+            Some(hit) => (hit.user, hit.assigned),
+            None => {
+                let c = conn.insert(state.pools.primary().acquire().await?);
+                let user = db::sessions::session_user(c, claims.sid, claims.sub)
+                    .await?
+                    .ok_or_else(session_revoked)?;
+                (user, None)
+            }
         };
         if user.session_revoked {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "SESSION_REVOKED",
-                "Sesión cerrada en otro dispositivo",
-            ));
+            return Err(session_revoked());
         }
         if !user.user_active {
             return Err(ApiError::new(
@@ -105,17 +130,42 @@ impl FromRequestParts<AppState> for Auth {
                 "Tu cuenta ha sido desactivada. Contacta al administrador.",
             ));
         }
-        let requested = requested_banca(parts).or(claims.banca_id);
         let (banca_id, assigned) = match user.role {
             Role::Admin => {
                 let active = match requested {
-                    Some(b) if db::bancas::is_active(&mut conn, b).await? => Some(b),
-                    _ => None,
+                    Some(b) => {
+                        let cached = lookup.as_ref().and_then(|l| l.banca_active);
+                        let is_active = match cached {
+                            Some(v) => v,
+                            None => {
+                                if conn.is_none() {
+                                    conn = Some(state.pools.primary().acquire().await?);
+                                }
+                                let c = conn.as_mut().expect("acquired above");
+                                let v = db::bancas::is_active(c, b).await?;
+                                if let (Some(r), Some(l)) = (redis, lookup.as_ref()) {
+                                    session_cache::store_banca(r, l, b, v, ttl);
+                                }
+                                v
+                            }
+                        };
+                        is_active.then_some(b)
+                    }
+                    None => None,
                 };
                 (active, Vec::new())
             }
             Role::Banca => {
-                let assigned = db::bancas::assigned_to(&mut conn, user.user_id).await?;
+                let assigned = match &cached_assigned {
+                    Some(a) => a.clone(),
+                    None => {
+                        if conn.is_none() {
+                            conn = Some(state.pools.primary().acquire().await?);
+                        }
+                        let c = conn.as_mut().expect("acquired above");
+                        db::bancas::assigned_to(c, user.user_id).await?
+                    }
+                };
                 let active = requested
                     .filter(|b| assigned.contains(b))
                     .or(user.banca_id.filter(|b| assigned.contains(b)))
@@ -124,8 +174,19 @@ impl FromRequestParts<AppState> for Auth {
             }
             Role::Ventana | Role::Vendedor => (user.banca_id, Vec::new()),
         };
+        drop(conn);
+        if let (Some(r), Some(l)) = (redis, lookup.as_ref()) {
+            if l.session.is_none() {
+                let entry = session_cache::CachedSession {
+                    user: user.clone(),
+                    assigned: (user.role == Role::Banca).then(|| assigned.clone()),
+                };
+                session_cache::store_session(r, l, claims.sid, entry, ttl);
+            }
+        }
         let span = tracing::Span::current();
         span.record("user_id", tracing::field::display(user.user_id));
+        crate::observability::sentry::set_user(user.user_id, banca_id);
         if let Some(b) = banca_id {
             span.record("banca_id", tracing::field::display(b));
         }

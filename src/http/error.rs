@@ -193,6 +193,8 @@ impl IntoResponse for ApiError {
                 .to_vec()
         });
         let mut res = (self.status, bytes).into_response();
+        res.extensions_mut()
+            .insert(crate::observability::ErrorCode(self.code.clone()));
         res.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json; charset=utf-8"),

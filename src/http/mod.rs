@@ -2,12 +2,15 @@
 //! Handlers extract and authorize, call a service, and map the result to the wire.
 
 pub mod auth;
+pub mod cache;
 pub mod dto;
 pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+pub mod openapi;
 pub mod pagination;
+pub mod rate_limit;
 pub mod reports;
 pub mod routes;
 pub mod validate;
@@ -34,6 +37,8 @@ use crate::config::CorsOrigins;
 pub fn api_routes() -> Router<AppState> {
     Router::new()
         .merge(routes::health::router())
+        .merge(routes::metrics::router())
+        .merge(routes::api_docs::router())
         .merge(routes::auth::router())
         .merge(routes::bancas::router())
         .merge(routes::ventanas::router())
@@ -59,6 +64,8 @@ pub fn api_routes() -> Router<AppState> {
         .merge(routes::dashboard::router())
         .merge(routes::ventas::router())
         .merge(routes::reports::router())
+        .merge(routes::app_release::router())
+        .merge(routes::telemetry::router())
 }
 
 /// The complete application: every route plus the middleware stack.
@@ -98,8 +105,23 @@ fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
             header::CONTENT_LENGTH,
             header::RETRY_AFTER,
             middleware::X_REQUEST_ID.clone(),
+            rate_limit::RATELIMIT_POLICY.clone(),
+            rate_limit::RATELIMIT_LIMIT.clone(),
+            rate_limit::RATELIMIT_REMAINING.clone(),
+            rate_limit::RATELIMIT_RESET.clone(),
         ])
         .max_age(Duration::from_secs(86_400))
+}
+
+/// Responses marked `X-No-Compression` (already-compressed files such as the APK) pass as they
+/// are, keeping `Content-Length` and `Accept-Ranges`.
+fn not_marked_uncompressed(
+    _: axum::http::StatusCode,
+    _: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    !headers.contains_key("x-no-compression")
 }
 
 fn request_span(req: &Request) -> Span {
@@ -134,17 +156,20 @@ fn log_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {
     }
 }
 
-/// Wraps routes in the middleware stack, outermost first: request id → span and log →
-/// security headers → CORS → compression → admission → timeout → panic catcher → body checks.
+/// Wraps routes in the middleware stack, outermost first: request id → metrics and Sentry
+/// (`crate::observability::http`) → span and log → security headers → CORS → compression →
+/// rate limits → admission → timeout → panic catcher → body checks → shared caches.
 /// Every response, errors and panics included, carries the request id, CORS and security
 /// headers.
 pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
     let compress_when = SizeAbove::new(1024)
         .and(NotForContentType::GRPC)
         .and(NotForContentType::IMAGES)
-        .and(NotForContentType::SSE);
+        .and(NotForContentType::SSE)
+        .and(not_marked_uncompressed);
     let stack = ServiceBuilder::new()
         .layer(from_fn(middleware::request_id))
+        .layer(from_fn(crate::observability::http::observe))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -155,10 +180,12 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .layer(from_fn(middleware::security_headers))
         .layer(cors_layer(&state.config.cors_origins))
         .layer(CompressionLayer::new().compress_when(compress_when))
+        .layer(from_fn_with_state(state.clone(), rate_limit::limit))
         .layer(from_fn_with_state(state.clone(), middleware::admission))
         .layer(from_fn_with_state(state.clone(), middleware::timeout))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(from_fn_with_state(state.clone(), middleware::body_checks))
+        .layer(from_fn_with_state(state.clone(), cache::layer))
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes));
     routes
         .fallback(middleware::not_found)

@@ -334,6 +334,7 @@ impl Runner {
             settings: self.settings.clone(),
         };
         tracing::info!(job = def.name, run = claimed.id, trigger = %claimed.trigger, "job run started");
+        let started = std::time::Instant::now();
         // If this future is dropped (the instance stops), the body stops with it.
         let mut body = AbortOnDrop(tokio::spawn((def.body)(ctx)));
         let renew_every = (self.lease / 3).max(Duration::from_millis(200));
@@ -354,6 +355,7 @@ impl Runner {
                         Ok(Ok(true)) => renewed = std::time::Instant::now(),
                         Ok(Ok(false)) => {
                             body.0.abort();
+                            crate::observability::metrics::job_run(def.name, "lease_lost", started.elapsed());
                             tracing::warn!(job = def.name, run = claimed.id,
                                 "job run lost its lease; stopped here (another instance runs it)");
                             return Err(RunError::Failed("lease lost".into()));
@@ -365,6 +367,7 @@ impl Runner {
                             // run over, and the body must never run twice at once.
                             if renewed.elapsed() + renew_every >= self.lease {
                                 body.0.abort();
+                                crate::observability::metrics::job_run(def.name, "lease_lost", started.elapsed());
                                 tracing::error!(job = def.name, run = claimed.id,
                                     "job run stopped: its lease could not be renewed");
                                 return Err(RunError::Failed("lease could not be renewed".into()));
@@ -375,6 +378,8 @@ impl Runner {
             }
         };
         let finished_at = self.finish(claimed.id, &result).await?;
+        let outcome = if result.is_ok() { "succeeded" } else { "failed" };
+        crate::observability::metrics::job_run(def.name, outcome, started.elapsed());
         match &result {
             Ok(v) => {
                 tracing::info!(job = def.name, run = claimed.id, outcome = %v, "job run succeeded")

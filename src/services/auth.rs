@@ -140,6 +140,7 @@ pub async fn login(
     let user_key = format!("user:{}", input.username.to_lowercase());
     throttle
         .try_begin(&[&ip_key, &user_key])
+        .await
         .map_err(|wait| AuthError::Throttled {
             retry_after_secs: wait,
         })?;
@@ -177,7 +178,7 @@ pub async fn login(
     if !user.is_active || user.deleted || (user.role != Role::Admin && !user.tenant_active) {
         return Err(AuthError::UserInactive);
     }
-    throttle.succeeded(&user_key, &ip_key);
+    throttle.succeeded(&user_key, &ip_key).await;
     if verified == Verified::YesNeedsRehash {
         let pw = input.password.clone();
         let fresh = password_work(move || password::hash(&pw))

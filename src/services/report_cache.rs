@@ -9,10 +9,9 @@
 //! older answer. Concurrent requests for the same key are coalesced: one computes, the others
 //! wait for its answer. Errors are never cached.
 //!
-//! Redis is a mirror, never a source: a Redis that fails or answers slowly (over
-//! [`REDIS_TIMEOUT`]) is skipped and the answer is computed from PostgreSQL; after a failure
-//! Redis is left alone for [`REDIS_PAUSE`] (a crude circuit breaker), so a Redis that is down
-//! costs a report one timeout every few seconds, not one per request.
+//! Redis is a mirror, never a source: every Redis call goes through [`crate::cache::Redis`]
+//! (short command timeout, circuit breaker), and an answer Redis cannot give is computed from
+//! PostgreSQL.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -21,12 +20,6 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::cache::Redis;
-
-/// The longest a report read waits for Redis before computing the answer itself.
-pub const REDIS_TIMEOUT: Duration = Duration::from_millis(150);
-
-/// How long the cache leaves Redis alone after a failure.
-pub const REDIS_PAUSE: Duration = Duration::from_secs(5);
 
 /// Most answers kept in this process.
 const LOCAL_CAPACITY: u64 = 2_000;
@@ -42,10 +35,6 @@ pub struct Cached {
 pub struct ReportCache {
     ttl: Duration,
     local: moka::future::Cache<String, Arc<Cached>>,
-    /// Whether the last Redis call failed (a failure is logged once, a recovery once).
-    redis_failing: AtomicBool,
-    /// When Redis failed last (none: it has not, or it answered since).
-    redis_failed_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl ReportCache {
@@ -57,8 +46,6 @@ impl ReportCache {
                 .max_capacity(LOCAL_CAPACITY)
                 .time_to_live(ttl.max(Duration::from_millis(1)))
                 .build(),
-            redis_failing: AtomicBool::new(false),
-            redis_failed_at: std::sync::Mutex::new(None),
         }
     }
 
@@ -87,7 +74,6 @@ impl ReportCache {
         }
         let computed = AtomicBool::new(false);
         let k = key.clone();
-        let redis = redis.filter(|_| !self.redis_paused());
         let init = async {
             if let Some(r) = redis {
                 if let Some(found) = self.redis_get(r, &k).await {
@@ -107,53 +93,13 @@ impl ReportCache {
         }
     }
 
-    fn redis_key(r: &Redis, key: &str) -> String {
-        format!("{}report:{key}", r.prefix)
-    }
-
-    /// Whether Redis failed less than [`REDIS_PAUSE`] ago.
-    fn redis_paused(&self) -> bool {
-        self.redis_failed_at
-            .lock()
-            .map(|at| at.is_some_and(|t| t.elapsed() < REDIS_PAUSE))
-            .unwrap_or(false)
-    }
-
-    fn redis_result<T>(&self, res: Result<T, String>) -> Option<T> {
-        if let Ok(mut at) = self.redis_failed_at.lock() {
-            *at = res.is_err().then(std::time::Instant::now);
-        }
-        match res {
-            Ok(v) => {
-                if self.redis_failing.swap(false, Ordering::Relaxed) {
-                    tracing::info!("report cache: Redis answers again");
-                }
-                Some(v)
-            }
-            Err(e) => {
-                if !self.redis_failing.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(error = %e, "report cache: Redis failed; computing reports without it");
-                }
-                None
-            }
-        }
+    fn redis_key(key: &str) -> String {
+        format!("report:{key}")
     }
 
     async fn redis_get(&self, r: &Redis, key: &str) -> Option<Cached> {
-        let k = Self::redis_key(r, key);
-        let res = async {
-            let mut conn = r.connection(REDIS_TIMEOUT).await?;
-            let got: Option<Vec<u8>> = tokio::time::timeout(
-                REDIS_TIMEOUT,
-                redis::cmd("GET").arg(&k).query_async(&mut conn),
-            )
-            .await
-            .map_err(|_| "timed out".to_string())?
-            .map_err(|e| e.to_string())?;
-            Ok::<_, String>(got)
-        }
-        .await;
-        let bytes = self.redis_result(res)??;
+        let mut got = r.mget(&[Self::redis_key(key)]).await.ok()?;
+        let bytes = got.pop()??;
         serde_json::from_slice(&bytes).ok()
     }
 
@@ -161,27 +107,7 @@ impl ReportCache {
         let Ok(bytes) = serde_json::to_vec(value) else {
             return;
         };
-        let k = Self::redis_key(r, key);
-        let ttl_ms = u64::try_from(self.ttl.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        let res = async {
-            let mut conn = r.connection(REDIS_TIMEOUT).await?;
-            tokio::time::timeout(
-                REDIS_TIMEOUT,
-                redis::cmd("SET")
-                    .arg(&k)
-                    .arg(bytes)
-                    .arg("PX")
-                    .arg(ttl_ms)
-                    .query_async::<()>(&mut conn),
-            )
-            .await
-            .map_err(|_| "timed out".to_string())?
-            .map_err(|e| e.to_string())
-        }
-        .await;
-        self.redis_result(res);
+        let _ = r.set_px(&Self::redis_key(key), bytes, self.ttl).await;
     }
 }
 
@@ -268,24 +194,41 @@ mod tests {
             .unwrap()
             .port();
         let url = crate::config::ServiceUrl::parse(&format!("redis://127.0.0.1:{port}")).unwrap();
-        let redis = Redis::new(&url, "t:").unwrap();
+        let opts = crate::config::RedisOptions {
+            token: None,
+            connect_timeout: Duration::from_millis(300),
+            command_timeout: Duration::from_millis(300),
+            breaker_reset: Duration::from_secs(30),
+        };
+        let redis = Redis::new(
+            &url,
+            "t:",
+            &opts,
+            Arc::new(std::sync::atomic::AtomicU8::new(0)),
+        )
+        .unwrap();
         let cache = ReportCache::new(Duration::from_secs(30));
         let (v, hit) = cache
             .get_or_compute::<String, _, _>(Some(&redis), "a".into(), || async { Ok(answer(1)) })
             .await
             .unwrap();
         assert_eq!((v.data.clone(), hit), (Value::from(1), false));
-        assert!(cache.redis_paused(), "the failure pauses Redis");
-        let failed_at = *cache.redis_failed_at.lock().unwrap();
+        assert!(
+            matches!(
+                redis.breaker_state(),
+                crate::cache::BreakerState::Open { .. }
+            ),
+            "the failure opens the circuit"
+        );
+        let started = std::time::Instant::now();
         let (v, _) = cache
             .get_or_compute::<String, _, _>(Some(&redis), "b".into(), || async { Ok(answer(2)) })
             .await
             .unwrap();
         assert_eq!(v.data, Value::from(2));
-        assert_eq!(
-            *cache.redis_failed_at.lock().unwrap(),
-            failed_at,
-            "a paused Redis is not tried (a try would record a new failure)"
+        assert!(
+            started.elapsed() < Duration::from_millis(100),
+            "an open circuit is not tried"
         );
     }
 

@@ -395,7 +395,7 @@ async fn the_reconcile_command_reports_differences_and_exits_1() {
     let run = || {
         let mut c = banca_command();
         c.args(["reconcile", "--from", "2026-11-01", "--to", "2026-11-30"])
-            .env("DATABASE_URL", &db.url);
+            .envs(db.app_env());
         c.output().unwrap()
     };
     let out = run();

@@ -8,7 +8,7 @@ async fn create_admin_stores_an_argon2id_hash_and_refuses_duplicates() {
     let run = |username: &str, password: Option<&str>| {
         let mut c = banca_command();
         c.args(["create-admin", "--username", username, "--name", "Dueña"])
-            .env("DATABASE_URL", &db.url);
+            .envs(db.app_env());
         if let Some(p) = password {
             c.env("BANCA_ADMIN_PASSWORD", p);
         }
@@ -64,7 +64,7 @@ async fn seed_demo_is_repeatable_and_refused_in_production() {
     for _ in 0..2 {
         let out = banca_command()
             .arg("seed-demo")
-            .env("DATABASE_URL", &db.url)
+            .envs(db.app_env())
             .env("DEMO_PASSWORD", "demo-pass-123")
             .output()
             .unwrap();
@@ -100,7 +100,7 @@ async fn seed_demo_is_repeatable_and_refused_in_production() {
     let out = banca_command()
         .arg("seed-demo")
         .env("NODE_ENV", "production")
-        .env("DATABASE_URL", &db.url)
+        .envs(db.app_env())
         .env("CORS_ORIGIN", "https://app.banca.cr")
         .env("JWT_ACCESS_SECRET", "a".repeat(40))
         .env("JWT_REFRESH_SECRET", "b".repeat(40))

@@ -89,25 +89,56 @@ impl Drop for TestDb {
 
 /// A configuration for an in-process app: development defaults plus `vars`. Scheduled jobs are
 /// off unless `vars` turn them on (`JOBS_ENABLED=true`), so they never act behind a test's back.
+/// In PgBouncer mode ([`pgbouncer_mode`]) the database is reached through the shared PgBouncer.
 pub fn config(db: &TestDb, vars: &[(&str, &str)]) -> Config {
+    let redis = redis_mode_vars(&db.url);
     let mut all: Vec<(&str, &str)> = vec![
         ("NODE_ENV", "test"),
         ("DATABASE_URL", &db.url),
         ("JOBS_ENABLED", "false"),
+        // Tests log in and sell many times from 127.0.0.1; the rate-limit tests turn the
+        // limits on explicitly.
+        ("RATE_LIMIT_ENABLED", "false"),
     ];
+    all.extend(redis.iter().map(|(k, v)| (*k, v.as_str())));
     all.extend_from_slice(vars);
-    Config::for_tests(&all)
+    routed_config(&all)
 }
 
 /// As [`config`], for a database at `url` (a server the test started itself).
 pub fn config_for_url(url: &str, vars: &[(&str, &str)]) -> Config {
+    let redis = redis_mode_vars(url);
     let mut all: Vec<(&str, &str)> = vec![
         ("NODE_ENV", "test"),
         ("DATABASE_URL", url),
         ("JOBS_ENABLED", "false"),
+        // Tests log in and sell many times from 127.0.0.1; the rate-limit tests turn the
+        // limits on explicitly.
+        ("RATE_LIMIT_ENABLED", "false"),
     ];
+    all.extend(redis.iter().map(|(k, v)| (*k, v.as_str())));
     all.extend_from_slice(vars);
-    Config::for_tests(&all)
+    routed_config(&all)
+}
+
+/// Redis mode: with `BANCA_TEST_REDIS_URL` set, every in-process app uses that Redis, under a
+/// prefix per database (instances of one test share it, as a deployment's instances do), so the
+/// whole suite runs with the shared caches, limits and throttle on:
+/// `BANCA_TEST_REDIS_URL=redis://127.0.0.1:6379 cargo test`. A test's own `REDIS_URL` wins.
+pub fn redis_mode_vars(database_url: &str) -> Vec<(&'static str, String)> {
+    match std::env::var("BANCA_TEST_REDIS_URL") {
+        Ok(url) if !url.trim().is_empty() => {
+            let db: String = database_url
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            vec![("REDIS_URL", url), ("REDIS_PREFIX", format!("test-{db}:"))]
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// An application served on a random loopback port.
@@ -193,6 +224,8 @@ pub fn banca_command() -> Command {
         }
     }
     c.env("LOG_LEVEL", "info");
+    // As in `config`: rate limits off unless a test sets them.
+    c.env("RATE_LIMIT_ENABLED", "false");
     // Outside the repository, so a developer's `.env` cannot leak into the test.
     c.current_dir(std::env::temp_dir());
     c.stdin(Stdio::null());
@@ -227,6 +260,7 @@ fn collect(
 
 impl ServerProcess {
     pub fn spawn(mut cmd: Command) -> ServerProcess {
+        route_command_db(&mut cmd);
         let port = closed_port();
         cmd.arg("serve")
             .env("PORT", port.to_string())
@@ -413,4 +447,393 @@ pub fn admin_addr() -> SocketAddr {
     format!("{host}:{}", u.port().unwrap_or(5432))
         .parse()
         .unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// PgBouncer in transaction mode, started by the tests.
+
+/// True when `BANCA_TEST_PGBOUNCER=1`: every app a test starts reaches PostgreSQL through the
+/// shared PgBouncer ([`PgBouncer::shared`], transaction mode, `?pgbouncer=true`), with
+/// `DIRECT_URL` straight at PostgreSQL, as the deployment guide's production setup has it.
+pub fn pgbouncer_mode() -> bool {
+    std::env::var("BANCA_TEST_PGBOUNCER").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// Whether `url` names a database of the test PostgreSQL server.
+fn on_test_server(url: &url::Url) -> bool {
+    let admin = admin_addr();
+    let host = match url.host_str() {
+        Some("localhost") => "127.0.0.1",
+        Some(h) => h,
+        None => return false,
+    };
+    host.parse::<std::net::IpAddr>().ok() == Some(admin.ip())
+        && url.port().unwrap_or(5432) == admin.port()
+}
+
+/// An app's variables with its database routed as the test mode asks: in PgBouncer mode a
+/// `DATABASE_URL` on the test server goes through the shared PgBouncer and the original becomes
+/// `DIRECT_URL` (unless the test chose a `DIRECT_URL` itself); otherwise unchanged.
+pub fn route_db_vars(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    if !pgbouncer_mode() {
+        return out;
+    }
+    let last = |key: &str| vars.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let Some(db_url) = last("DATABASE_URL") else {
+        return out;
+    };
+    if last("DIRECT_URL").is_some() {
+        return out;
+    }
+    let Ok(parsed) = url::Url::parse(db_url) else {
+        return out;
+    };
+    if !on_test_server(&parsed) || banca::db::pools::looks_like_pgbouncer(&parsed) {
+        return out;
+    }
+    out.retain(|(k, _)| k != "DATABASE_URL");
+    out.push(("DATABASE_URL".into(), PgBouncer::shared().route(&parsed)));
+    out.push(("DIRECT_URL".into(), db_url.to_string()));
+    out
+}
+
+/// [`Config::for_tests`] with the database routed by [`route_db_vars`].
+pub fn routed_config(vars: &[(&str, &str)]) -> Config {
+    let owned = route_db_vars(vars);
+    let refs: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    Config::for_tests(&refs)
+}
+
+/// A `banca` command's database variables routed by [`route_db_vars`] (a no-op outside
+/// PgBouncer mode): how [`ServerProcess::spawn`] sends every server a test starts through the
+/// shared PgBouncer.
+pub fn route_command_db(cmd: &mut Command) {
+    if !pgbouncer_mode() {
+        return;
+    }
+    let set: Vec<(String, String)> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
+        .collect();
+    let refs: Vec<(&str, &str)> = set.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    for (k, v) in route_db_vars(&refs) {
+        if k == "DATABASE_URL" || k == "DIRECT_URL" {
+            cmd.env(k, v);
+        }
+    }
+}
+
+impl TestDb {
+    /// The database variables for a `banca` child process, routed by [`route_db_vars`]:
+    /// `cmd.envs(db.app_env())`.
+    pub fn app_env(&self) -> Vec<(String, String)> {
+        route_db_vars(&[("DATABASE_URL", &self.url)])
+    }
+}
+
+/// The admin console user of the test PgBouncers (`SHOW`, `PAUSE`, `KILL`, `RESUME`).
+pub const PGBOUNCER_ADMIN: &str = "pgbouncer_admin";
+
+/// A PgBouncer in transaction mode on a free loopback port, in front of every database of the
+/// test PostgreSQL server, with its files in a scratch directory. Runs as the `postgres`
+/// account when the tests run as root (PgBouncer refuses root). The process gets SIGTERM when
+/// the test process ends, however it ends; a value that is dropped stops it at once.
+pub struct PgBouncer {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    pid: std::sync::Mutex<Option<u32>>,
+}
+
+fn pgbouncer_bin() -> std::path::PathBuf {
+    let in_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain(["/usr/sbin".into(), "/usr/local/sbin".into()])
+        .map(|d| d.join("pgbouncer"))
+        .find(|p| p.is_file());
+    in_path.expect("pgbouncer is needed by these tests (Debian: apt-get install pgbouncer)")
+}
+
+/// The uid and gid of the `postgres` account when this process runs as root.
+fn unprivileged_ids() -> Option<(libc::uid_t, libc::gid_t)> {
+    // SAFETY: geteuid has no preconditions; getpwnam returns a pointer to static storage (or
+    // null), read at once, before any other call could overwrite it.
+    unsafe {
+        if libc::geteuid() != 0 {
+            return None;
+        }
+        let pw = libc::getpwnam(c"postgres".as_ptr());
+        assert!(
+            !pw.is_null(),
+            "running as root: PgBouncer needs the postgres account"
+        );
+        Some(((*pw).pw_uid, (*pw).pw_gid))
+    }
+}
+
+/// `name=value` settings of a test PgBouncer, `overrides` replacing the defaults.
+fn pgbouncer_ini(dir: &std::path::Path, port: u16, overrides: &[(&str, &str)]) -> String {
+    let server = admin_addr();
+    let dir = dir.display();
+    let defaults: Vec<(String, String)> = vec![
+        ("listen_addr".into(), "127.0.0.1".into()),
+        ("listen_port".into(), port.to_string()),
+        ("unix_socket_dir".into(), String::new()),
+        ("auth_type".into(), "trust".into()),
+        ("auth_file".into(), format!("{dir}/userlist.txt")),
+        ("admin_users".into(), PGBOUNCER_ADMIN.into()),
+        ("pool_mode".into(), "transaction".into()),
+        ("max_client_conn".into(), "2000".into()),
+        ("default_pool_size".into(), "20".into()),
+        ("logfile".into(), format!("{dir}/pgbouncer.log")),
+        ("log_connections".into(), "0".into()),
+        ("log_disconnections".into(), "0".into()),
+    ];
+    let mut settings = defaults;
+    for (k, v) in overrides {
+        settings.retain(|(key, _)| key != k);
+        settings.push((k.to_string(), v.to_string()));
+    }
+    let mut ini = format!(
+        "[databases]\n* = host={} port={}\n\n[pgbouncer]\n",
+        server.ip(),
+        server.port()
+    );
+    for (k, v) in settings {
+        ini.push_str(&format!("{k} = {v}\n"));
+    }
+    ini
+}
+
+impl PgBouncer {
+    /// A new PgBouncer with `settings` (PgBouncer's own names) over the defaults.
+    pub fn start_with(settings: &[(&str, &str)]) -> PgBouncer {
+        let dir = tempfile::Builder::new()
+            .prefix("banca-pgbouncer-")
+            .tempdir()
+            .unwrap();
+        let port = closed_port();
+        let admin = url::Url::parse(&admin_url()).unwrap();
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let user = decode(admin.username());
+        let password = decode(admin.password().unwrap_or(""));
+        let quote = |s: &str| s.replace('"', "\"\"");
+        std::fs::write(
+            dir.path().join("userlist.txt"),
+            format!(
+                "\"{}\" \"{}\"\n\"{PGBOUNCER_ADMIN}\" \"\"\n",
+                quote(&user),
+                quote(&password)
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("pgbouncer.ini"),
+            pgbouncer_ini(dir.path(), port, settings),
+        )
+        .unwrap();
+        if let Some((uid, gid)) = unprivileged_ids() {
+            for entry in ["", "userlist.txt", "pgbouncer.ini"] {
+                let path = dir.path().join(entry);
+                std::os::unix::fs::chown(&path, Some(uid), Some(gid)).unwrap();
+            }
+        }
+        let bouncer = PgBouncer {
+            port,
+            dir,
+            pid: std::sync::Mutex::new(None),
+        };
+        bouncer.launch();
+        bouncer
+    }
+
+    /// The one PgBouncer of this test process for [`pgbouncer_mode`], started on first use.
+    pub fn shared() -> &'static PgBouncer {
+        SHARED_PGBOUNCER.get_or_init(|| {
+            // Many tests run at once, each with its own database (hence its own PgBouncer pool):
+            // small per-database pools keep the total under PostgreSQL's max_connections.
+            let bouncer = PgBouncer::start_with(&[("default_pool_size", "8")]);
+            // SAFETY: registers a plain function without captured state.
+            unsafe {
+                libc::atexit(stop_shared_pgbouncer);
+            }
+            bouncer
+        })
+    }
+
+    /// Starts the process (its keeper thread waits for it, so a killed PgBouncer is reaped)
+    /// and waits until it accepts connections.
+    fn launch(&self) {
+        use std::os::unix::process::CommandExt;
+        let ini = self.dir.path().join("pgbouncer.ini");
+        let out = std::fs::File::create(self.dir.path().join("pgbouncer.out")).unwrap();
+        let ids = unprivileged_ids();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut cmd = Command::new(pgbouncer_bin());
+            cmd.arg(&ini)
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().unwrap())
+                .stderr(out);
+            // SAFETY: only async-signal-safe system calls between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if let Some((uid, gid)) = ids {
+                        if libc::setgroups(0, std::ptr::null()) != 0
+                            || libc::setgid(gid) != 0
+                            || libc::setuid(uid) != 0
+                        {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                    }
+                    // After setuid, which clears it: SIGTERM when this keeper thread ends,
+                    // which is when the test process ends.
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+            match cmd.spawn() {
+                Ok(mut child) => {
+                    let _ = tx.send(Ok(child.id()));
+                    let _ = child.wait();
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        });
+        let pid = rx
+            .recv()
+            .unwrap()
+            .unwrap_or_else(|e| panic!("pgbouncer starts: {e}"));
+        *self.pid.lock().unwrap() = Some(pid);
+        let until = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < until {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            assert!(self.alive(), "pgbouncer exited at start:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("pgbouncer did not listen within 15 s:\n{}", self.log());
+    }
+
+    fn alive(&self) -> bool {
+        match *self.pid.lock().unwrap() {
+            // SAFETY: signal 0 only checks that the process exists.
+            Some(pid) => unsafe { libc::kill(pid as libc::pid_t, 0) == 0 },
+            None => false,
+        }
+    }
+
+    /// Kills the process (SIGKILL: no goodbye to its clients) and waits until it is gone.
+    pub fn kill(&self) {
+        let pid = self.pid.lock().unwrap().take();
+        if let Some(pid) = pid {
+            // SAFETY: plain kill(2) of our own child.
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGKILL);
+            }
+            let until = Instant::now() + Duration::from_secs(10);
+            // The keeper thread reaps it; until then it exists as a zombie.
+            // SAFETY: signal 0 only checks that the process exists.
+            while unsafe { libc::kill(pid as libc::pid_t, 0) } == 0 && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    /// Starts the process again, on the same port with the same settings.
+    pub fn restart(&self) {
+        self.kill();
+        self.launch();
+    }
+
+    /// The URL of database `db` through this PgBouncer, as an app is given it.
+    pub fn url(&self, db: &str) -> String {
+        let mut u = url::Url::parse(&admin_url()).unwrap();
+        u.set_path(db);
+        self.route(&u)
+    }
+
+    /// `url` (a database of the test server) through this PgBouncer, with `pgbouncer=true`.
+    pub fn route(&self, url: &url::Url) -> String {
+        let mut u = url.clone();
+        u.set_host(Some("127.0.0.1")).unwrap();
+        u.set_port(Some(self.port)).unwrap();
+        u.query_pairs_mut().append_pair("pgbouncer", "true");
+        u.to_string()
+    }
+
+    /// Runs `command` on the admin console (`PAUSE db`, `KILL db`, `RESUME db`, `SHOW ...`)
+    /// and returns its rows as column name → value text.
+    pub async fn admin(
+        &self,
+        command: &str,
+    ) -> Result<Vec<std::collections::HashMap<String, String>>, sqlx::Error> {
+        use sqlx::{Column, Executor, Row};
+        let opts = PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(self.port)
+            .username(PGBOUNCER_ADMIN)
+            .database("pgbouncer")
+            .extra_float_digits(None);
+        let mut conn = opts.connect().await?;
+        let rows = conn.fetch_all(command).await?;
+        let _ = conn.close().await;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                r.columns()
+                    .iter()
+                    .map(|c| {
+                        let v = r
+                            .try_get_unchecked::<Option<String>, _>(c.ordinal())
+                            .ok()
+                            .flatten()
+                            .unwrap_or_default();
+                        (c.name().to_string(), v)
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// PgBouncer's log so far.
+    pub fn log(&self) -> String {
+        let read = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+        format!("{}{}", read("pgbouncer.log"), read("pgbouncer.out"))
+    }
+}
+
+static SHARED_PGBOUNCER: std::sync::OnceLock<PgBouncer> = std::sync::OnceLock::new();
+
+/// At the test process's exit: stops the shared PgBouncer and removes its directory (a static
+/// is never dropped).
+extern "C" fn stop_shared_pgbouncer() {
+    if let Some(b) = SHARED_PGBOUNCER.get() {
+        b.kill();
+        let _ = std::fs::remove_dir_all(b.dir.path());
+    }
+}
+
+impl Drop for PgBouncer {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }

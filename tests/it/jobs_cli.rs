@@ -7,7 +7,7 @@ use crate::common::{banca_command, TestDb};
 
 fn jobs(db: &TestDb, args: &[&str]) -> std::process::Output {
     let mut c = banca_command();
-    c.arg("jobs").args(args).env("DATABASE_URL", &db.url);
+    c.arg("jobs").args(args).envs(db.app_env());
     c.output().unwrap()
 }
 
@@ -102,7 +102,7 @@ async fn the_worker_runs_due_jobs_without_http_and_stops_on_sigterm() {
     let db = TestDb::migrated().await;
     let mut c = banca_command();
     c.arg("worker")
-        .env("DATABASE_URL", &db.url)
+        .envs(db.app_env())
         .env("JOBS_TICK_MS", "100")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

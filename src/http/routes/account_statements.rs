@@ -27,6 +27,7 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::AppJson;
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::routes::bancas::nullable;
 use crate::http::validate::Checks;
 use crate::jobs::engine;
@@ -48,6 +49,18 @@ pub fn router() -> Router<AppState> {
 
 /// `POST /account-statements/execute`: the settlement now, with the caller as `settledBy`;
 /// answers the run's counts (`settledCount`, `skippedCount`, `carryForward`…) and its id.
+#[utoipa::path(
+    post,
+    path = "/api/v1/account-statements/execute",
+    tag = "account_statements",
+    responses(
+        (status = 200, description = "The settlement run's counts (`settledCount`, `skippedCount`, `carryForward`…) and `runId`", body = SuccessEnvelope),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN only)", body = ErrorBody),
+        (status = 409, description = "JOB_ALREADY_RUNNING", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn execute(
     State(state): State<AppState>,
     auth: Auth,
@@ -129,6 +142,17 @@ impl From<SettlementConfig> for ConfigDto {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/account-statements/auto-config",
+    tag = "account_statements",
+    responses(
+        (status = 200, description = "The automatic settlement's configuration", body = SuccessEnvelope),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN only)", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn get_config(
     State(state): State<AppState>,
     auth: Auth,
@@ -139,8 +163,9 @@ async fn get_config(
     Ok(ApiResponse::ok(c.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = account_statements::ConfigPatch)]
 struct ConfigPatch {
     enabled: Option<bool>,
     settlement_age_days: Option<i64>,
@@ -149,6 +174,19 @@ struct ConfigPatch {
     batch_size: Option<i64>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/account-statements/auto-config",
+    tag = "account_statements",
+    request_body = ConfigPatch,
+    responses(
+        (status = 200, description = "The configuration, updated", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN only)", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn patch_config(
     State(state): State<AppState>,
     auth: Auth,
@@ -245,6 +283,16 @@ fn first_error(outcome: &Value) -> Option<String> {
         .or_else(|| e.as_str().map(str::to_owned))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/account-statements/auto-status",
+    tag = "account_statements",
+    responses(
+        (status = 200, description = "`{enabled, cronSchedule, lastExecution, lastStatus, running, nextScheduledExecution, …}`", body = SuccessEnvelope),
+        (status = 401, body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn auto_status(
     State(state): State<AppState>,
     _auth: Auth,
@@ -274,3 +322,7 @@ async fn auto_status(
         last_error_message: last.and_then(|r| r.error.clone().or_else(|| first_error(&outcome))),
     }))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(execute, get_config, patch_config, auto_status))]
+pub struct ApiDoc;

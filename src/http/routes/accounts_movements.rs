@@ -26,6 +26,7 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::{de, AppJson, AppPath, AppQuery};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::validate::Checks;
 use crate::services::movements::{self, business_today, CreateMovement, HistoryQuery};
@@ -183,11 +184,14 @@ pub struct MovementDto {
 // POST /accounts/payment
 
 /// `CreatePaymentBodySchema` (strict).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = accounts_movements::CreateBody)]
 pub struct CreateBody {
+    #[schema(format = Date)]
     date: String,
     #[serde(default)]
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     time: Option<String>,
     #[serde(default)]
     ventana_id: Option<Uuid>,
@@ -197,7 +201,9 @@ pub struct CreateBody {
     banca_id: Option<Uuid>,
     amount: Decimal,
     #[serde(rename = "type")]
+    #[schema(schema_with = movement_kind)]
     kind: String,
+    #[schema(schema_with = movement_method)]
     method: String,
     #[serde(default)]
     notes: Option<String>,
@@ -205,6 +211,14 @@ pub struct CreateBody {
     is_final: Option<bool>,
     #[serde(default)]
     idempotency_key: Option<String>,
+}
+
+fn movement_kind() -> utoipa::openapi::Object {
+    crate::http::openapi::params::text_enum(&["payment", "collection"])
+}
+
+fn movement_method() -> utoipa::openapi::Object {
+    crate::http::openapi::params::text_enum(&["cash", "transfer", "check", "other"])
 }
 
 /// `YYYY-MM-DD` exactly.
@@ -341,6 +355,22 @@ fn answer(a: movements::MovementAnswer) -> MovementDto {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/payment",
+    tag = "accounts_movements",
+    request_body = CreateBody,
+    responses(
+        (status = 200, description = "A replay of an earlier request with the same `idempotencyKey`: `{payment, statement}`, `meta.cached`", body = SuccessEnvelope),
+        (status = 201, description = "`{payment, statement}`: the movement recorded and the statement after it", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR and other input refusals", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "Conflicts with the statement's state", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -365,14 +395,30 @@ async fn create(
 // POST /accounts/reverse-payment
 
 /// `ReversePaymentBodySchema` (strict).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = accounts_movements::ReverseBody)]
 pub struct ReverseBody {
     payment_id: Uuid,
     #[serde(default)]
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/reverse-payment",
+    tag = "accounts_movements",
+    request_body = ReverseBody,
+    responses(
+        (status = 200, description = "`{payment, statement}`: the reversal", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR and other input refusals", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "Conflicts with the statement's state", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn reverse(
     State(state): State<AppState>,
     auth: Auth,
@@ -402,10 +448,12 @@ async fn reverse(
 // GET /accounts/payment-history
 
 /// `GetPaymentHistoryQuerySchema` (strict) plus `page`/`pageSize`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct HistoryParams {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = String, format = Date)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
     ventana_id: Option<Uuid>,
@@ -421,6 +469,20 @@ pub struct HistoryParams {
     cache_buster: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/payment-history",
+    tag = "accounts_movements",
+    params(HistoryParams),
+    responses(
+        (status = 200, description = "Movements of the day; `meta` has the page", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn history(
     State(state): State<AppState>,
     auth: Auth,
@@ -456,6 +518,21 @@ async fn history(
 // ---------------------------------------------------------------------------------------------
 // DELETE /accounts/statement/:id
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/accounts/statement/{id}",
+    tag = "accounts_movements",
+    params(("id" = Uuid, Path, description = "Statement id")),
+    responses(
+        (status = 200, description = "`{id, date, dimension, deleted: true}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR and other input refusals", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "Conflicts with the statement's state", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn delete_statement(
     State(state): State<AppState>,
     auth: Auth,
@@ -475,8 +552,9 @@ async fn delete_statement(
 // POST /accounts/reset-balance
 
 /// `{vendedorId, revert?}` (strict).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = accounts_movements::ResetBody)]
 pub struct ResetBody {
     vendedor_id: Uuid,
     #[serde(default)]
@@ -493,6 +571,21 @@ pub struct ResetDto {
     pub statement: Option<StatementDto>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/reset-balance",
+    tag = "accounts_movements",
+    request_body = ResetBody,
+    responses(
+        (status = 200, description = "`{vendedorId, balanceResetAt, previousBalanceResetAt, reverted, statement}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR and other input refusals", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "Conflicts with the statement's state", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn reset_balance(
     State(state): State<AppState>,
     auth: Auth,
@@ -512,3 +605,7 @@ async fn reset_balance(
         statement: out.statement.map(Into::into),
     }))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, reverse, history, delete_statement, reset_balance))]
+pub struct ApiDoc;

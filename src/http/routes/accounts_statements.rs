@@ -29,6 +29,7 @@ use crate::http::auth::{forbidden, Auth};
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::{de, AppPath, AppQuery};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::routes::bancas::query_error;
 use crate::http::routes::ticket_reads::business_dates;
 use crate::services::exports;
@@ -70,20 +71,27 @@ fn refusal(e: ReadError) -> ApiError {
 }
 
 /// The query of `GET /accounts/statement` (strict).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct StatementQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::month)]
     month: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::date_token_or_day)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::day)]
     from_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::day)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::StatementScope, inline)]
     scope: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::StatementDimension, inline)]
     dimension: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
     banca_id: Option<Uuid>,
@@ -92,6 +100,7 @@ struct StatementQuery {
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::sort)]
     sort: Option<String>,
     /// Accepted; there is no balance reset to ignore yet.
     #[serde(default, deserialize_with = "de::opt_bool", rename = "ignoreReset")]
@@ -101,22 +110,30 @@ struct StatementQuery {
 }
 
 /// The query of `GET /accounts/export` (strict).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ExportQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::ExportFormat, inline)]
     format: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::month)]
     month: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::date_token_or_day)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::day)]
     from_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::day)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::StatementScope, inline)]
     scope: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::StatementDimension, inline)]
     dimension: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
     banca_id: Option<Uuid>,
@@ -134,6 +151,7 @@ struct ExportQuery {
     #[serde(default, deserialize_with = "de::opt_bool")]
     include_movements: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::sort)]
     sort: Option<String>,
     #[serde(default, deserialize_with = "de::opt_bool", rename = "ignoreReset")]
     _ignore_reset: Option<bool>,
@@ -143,12 +161,15 @@ struct ExportQuery {
 
 /// The query of `GET /accounts/statement/{date}/bySorteo` (lenient, as in the existing
 /// system: unknown keys are ignored).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct BySorteoQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::scope)]
     scope: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::StatementDimension, inline)]
     dimension: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
     banca_id: Option<Uuid>,
@@ -159,15 +180,28 @@ struct BySorteoQuery {
 }
 
 /// The query of `GET /accounts/balance/current` (strict).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct BalanceQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = balance_scope)]
     scope: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = balance_dimension)]
     dimension: Option<String>,
     #[serde(default, rename = "_")]
     _cache_buster: Option<String>,
+}
+
+/// `scope` of `GET /accounts/balance/current`.
+fn balance_scope() -> utoipa::openapi::Object {
+    crate::http::openapi::params::text_enum(&["mine"])
+}
+
+/// `dimension` of `GET /accounts/balance/current`.
+fn balance_dimension() -> utoipa::openapi::Object {
+    crate::http::openapi::params::text_enum(&["ventana"])
 }
 
 fn parse_scope(v: Option<&str>, required: bool) -> Result<ScopeKind, ApiError> {
@@ -282,6 +316,20 @@ fn days(
 ///                       monthEndDate, readSource } },
 ///   "meta": { "readSource": "primary" | "replica" } }
 /// ```
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/statement",
+    tag = "accounts_statements",
+    params(StatementQuery),
+    responses(
+        (status = 200, description = "`{statements, totals, monthlyAccumulated, meta}`; `meta.readSource`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (an entity out of reach)", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn statement(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -328,6 +376,20 @@ async fn statement(
 /// `{success, data: [event…] newest first, meta: {date, dimension, openingBalance,
 /// closingBalance, totals…, totalEvents, readSource}}` — see `services::statement_reads::
 /// by_sorteo`. Same scoping as the statement (`scope` defaults to `mine`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/statement/{date}/bySorteo",
+    tag = "accounts_statements",
+    params(("date" = String, Path, format = Date, description = "Business day, YYYY-MM-DD"), BySorteoQuery),
+    responses(
+        (status = 200, description = "The day's events, newest first; `meta` has the opening and closing balance", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (an entity out of reach)", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn by_sorteo(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -366,6 +428,17 @@ async fn by_sorteo(
 /// lastStatementDate}], vendedores: [{id, name, code, ventanaId, ventanaName, bancaId,
 /// lastStatementDate}]}` with statements in the caller's reach (active banca; a VENTANA its
 /// own ventana and vendedores; a VENDEDOR itself).
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/historical-entities",
+    tag = "accounts_statements",
+    responses(
+        (status = 200, description = "`{ventanas, vendedores}` with statements in the caller's reach", body = SuccessEnvelope),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn historical_entities(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -381,6 +454,19 @@ async fn historical_entities(
 /// `GET /api/v1/accounts/balance/current?scope=mine&dimension=ventana` (VENTANA only):
 /// `{balance, remainingBalance, ventanaId, ventanaName, date, updatedAt}` — the remaining
 /// balance of the ventana's latest statement up to today (0 without any).
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/balance/current",
+    tag = "accounts_statements",
+    params(BalanceQuery),
+    responses(
+        (status = 200, description = "`{balance, remainingBalance, ventanaId, ventanaName, date, updatedAt}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (VENTANA only)", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn current_balance(
     State(state): State<AppState>,
     auth: Auth,
@@ -420,6 +506,23 @@ enum Format {
 /// CSV: UTF-8 with BOM, CRLF, money with two exact decimals; XLSX: sheets `Resumen por Día`
 /// and, unless `includeMovements=false`, `Movimientos`. `format=pdf` → 400
 /// `EXPORT_FORMAT_UNSUPPORTED`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/export",
+    tag = "accounts_statements",
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "The statement as a file (attachment)", content(
+            (String = "text/csv; charset=utf-8"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        )),
+        (status = 400, description = "VALIDATION_ERROR, EXPORT_FORMAT_UNSUPPORTED (pdf)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn export(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -533,3 +636,7 @@ fn slug(s: &str) -> String {
         .trim_matches('-')
         .to_string()
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(statement, by_sorteo, historical_entities, current_balance, export))]
+pub struct ApiDoc;

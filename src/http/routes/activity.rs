@@ -18,6 +18,7 @@ use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::AppPath;
 use crate::http::extract::{de, AppQuery, OptionalJson};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::validate::Checks;
 use crate::services;
@@ -97,8 +98,9 @@ fn scope(actor: &Actor) -> Result<Option<Vec<Uuid>>, ApiError> {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     page: Option<u32>,
     page_size: Option<u32>,
@@ -151,6 +153,19 @@ async fn run_list(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/activity-logs",
+    tag = "activity",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Entries, newest first; `meta` has the page", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA), NO_BANCA", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -159,8 +174,9 @@ async fn list(
     run_list(&state, &actor, q).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
     page: Option<u32>,
     page_size: Option<u32>,
@@ -168,6 +184,19 @@ struct PageQuery {
     _cache_buster: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/activity-logs/user/{user_id}",
+    tag = "activity",
+    params(("user_id" = Uuid, Path, description = "Acting user"), PageQuery),
+    responses(
+        (status = 200, description = "Entries of one user; `meta` has the page", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA), NO_BANCA", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn by_user(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -183,6 +212,19 @@ async fn by_user(
     run_list(&state, &actor, list).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/activity-logs/target/{target_type}/{target_id}",
+    tag = "activity",
+    params(("target_type" = String, Path, description = "e.g. TICKET, USER, SORTEO"), ("target_id" = String, Path, description = "The target's id"), PageQuery),
+    responses(
+        (status = 200, description = "Entries about one target; `meta` has the page", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA), NO_BANCA", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn by_target(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -199,6 +241,19 @@ async fn by_target(
     run_list(&state, &actor, list).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/activity-logs/action/{action}",
+    tag = "activity",
+    params(("action" = String, Path, description = "Action code (letters, digits, `_`; up to 64)"), PageQuery),
+    responses(
+        (status = 200, description = "Entries of one action; `meta` has the page", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA), NO_BANCA", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn by_action(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -222,6 +277,20 @@ async fn by_action(
     run_list(&state, &actor, list).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/activity-logs/{id}",
+    tag = "activity",
+    params(("id" = Uuid, Path, description = "Entry id")),
+    responses(
+        (status = 200, description = "The entry", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN, NO_BANCA", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (unknown or another banca's)", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn one(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -242,14 +311,28 @@ async fn one(
     Ok(ApiResponse::ok(row.into()))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = activity::CleanupBody)]
 struct CleanupBody {
     days: Option<i64>,
     days_to_keep: Option<i64>,
 }
 
 /// Deletes entries older than `days` (default 45) within the caller's scope.
+#[utoipa::path(
+    post,
+    path = "/api/v1/activity-logs/cleanup",
+    tag = "activity",
+    request_body(content = Option<CleanupBody>, description = "Optional `{days}` (or `daysToKeep`), default 45"),
+    responses(
+        (status = 200, description = "`{message, deletedCount}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN, NO_BANCA", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn cleanup(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -280,3 +363,7 @@ async fn cleanup(
         "deletedCount": deleted,
     })))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, by_user, by_target, by_action, one, cleanup))]
+pub struct ApiDoc;

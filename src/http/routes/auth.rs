@@ -20,6 +20,7 @@ use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::AppPath;
 use crate::http::extract::{AppJson, OptionalJson, PeerAddr};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::validate::Checks;
 use crate::services::auth::{self, AuthError, LoginInput};
 
@@ -116,8 +117,9 @@ pub fn client_ip(
     peer.map(|p| p.ip().to_string())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = auth::LoginBody)]
 struct LoginBody {
     username: String,
     password: String,
@@ -136,6 +138,19 @@ struct TokensDto {
     user: Option<UserDto>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "`data: {accessToken, refreshToken, user}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, description = "INVALID_CREDENTIALS", body = ErrorBody),
+        (status = 403, description = "USER_INACTIVE", body = ErrorBody),
+        (status = 429, description = "RATE_LIMITED (login throttle) or POOL_EXHAUSTED (vendedor sessions)", body = ErrorBody)
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     PeerAddr(peer): PeerAddr,
@@ -191,12 +206,25 @@ async fn login(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = auth::RefreshBody)]
 struct RefreshBody {
     refresh_token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = "auth",
+    request_body = RefreshBody,
+    responses(
+        (status = 200, description = "`data: {accessToken, refreshToken}` (the refresh token rotates)", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, description = "INVALID_REFRESH_TOKEN, REFRESH_TOKEN_REUSED", body = ErrorBody),
+        (status = 403, description = "USER_INACTIVE", body = ErrorBody)
+    )
+)]
 async fn refresh(
     State(state): State<AppState>,
     AppJson(body): AppJson<RefreshBody>,
@@ -209,14 +237,25 @@ async fn refresh(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = auth::LogoutBody)]
 struct LogoutBody {
     refresh_token: Option<String>,
 }
 
 /// Closes the session named by the body's refresh token or, when the client sends no body
 /// (the existing app does not), by the bearer access token. Always 200.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    request_body(content = Option<LogoutBody>, description = "Optional: without a body the bearer token's session is closed"),
+    responses(
+        (status = 200, description = "`data: {message}`; always, even when nothing was open", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody)
+    )
+)]
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -239,6 +278,16 @@ async fn logout(
     Ok(ApiResponse::ok(json!({ "message": "Sesión cerrada" })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout/all",
+    tag = "auth",
+    responses(
+        (status = 200, description = "`data: {message, count}`: every session of the caller closed", body = SuccessEnvelope),
+        (status = 401, body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn logout_all(
     State(state): State<AppState>,
     auth: Auth,
@@ -260,6 +309,17 @@ struct MeDto {
     bancas: Option<Vec<BancaBrief>>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller: user fields plus `vendedorId`, `activeBancaId`, `bancas`", body = SuccessEnvelope),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn me(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -293,12 +353,27 @@ async fn me(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = auth::SetActiveBancaBody)]
 struct SetActiveBancaBody {
     banca_id: Uuid,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/set-active-banca",
+    tag = "auth",
+    request_body = SetActiveBancaBody,
+    responses(
+        (status = 200, description = "`data: {activeBancaId, accessToken, banca}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR, BANCA_INACTIVE", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (not ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (banca unknown or not assigned)", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn set_active_banca(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -328,6 +403,20 @@ struct SessionDto {
     current: bool,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/sessions/user/{user_id}",
+    tag = "auth",
+    params(("user_id" = Uuid, Path, description = "User whose sessions are listed")),
+    responses(
+        (status = 200, description = "Open sessions: `[{id, deviceId, deviceName, ipAddress, lastUsedAt, createdAt, current}]`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR (malformed id)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (user unknown or out of scope)", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_sessions(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -351,6 +440,20 @@ async fn list_sessions(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/auth/sessions/{session_id}",
+    tag = "auth",
+    params(("session_id" = Uuid, Path, description = "Session to close")),
+    responses(
+        (status = 200, description = "`data: {message}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR, SESSION_ALREADY_REVOKED", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn revoke_session(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -360,13 +463,26 @@ async fn revoke_session(
     Ok(ApiResponse::ok(json!({ "message": "Sesión cerrada" })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = auth::ChangePasswordBody)]
 struct ChangePasswordBody {
     current_password: String,
     new_password: String,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/me/password",
+    tag = "auth",
+    request_body = ChangePasswordBody,
+    responses(
+        (status = 200, description = "`data: {message}`; other sessions stay open", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR, INVALID_PASSWORD (current password wrong)", body = ErrorBody),
+        (status = 401, body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn change_password(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -387,3 +503,17 @@ async fn change_password(
         json!({ "message": "Contraseña actualizada" }),
     ))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    login,
+    refresh,
+    logout,
+    logout_all,
+    me,
+    set_active_banca,
+    list_sessions,
+    revoke_session,
+    change_password
+))]
+pub struct ApiDoc;

@@ -22,6 +22,7 @@ use crate::http::envelope::ApiResponse;
 use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::AppPath;
 use crate::http::extract::{de, AppJson, AppQuery, OptionalJson};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::validate::Checks;
 use crate::services::bancas::{self, BancaChanges, BancaError, NewBanca, NewLogin};
@@ -152,8 +153,9 @@ pub(crate) fn username_exists() -> ApiError {
 }
 
 /// `{reason?}` of DELETE and restore: 3–200 characters when present.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = bancas::ReasonBody)]
 pub(crate) struct ReasonBody {
     reason: Option<String>,
 }
@@ -174,8 +176,9 @@ pub(crate) fn finish(c: Checks) -> Result<(), Vec<ErrorDetail>> {
 
 /// `{commissionPolicyJson}` of the commission-policy PUTs (the value is checked by the
 /// service).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = bancas::PolicyBody)]
 pub(crate) struct PolicyBody {
     #[serde(default, deserialize_with = "nullable")]
     commission_policy_json: Option<Option<Value>>,
@@ -315,8 +318,9 @@ fn check_vendor_limit(c: &mut Checks, v: Option<i64>) {
     c.range_i64("vendorLimit", v, 0, 100_000);
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = bancas::CreateBody)]
 struct CreateBody {
     name: Option<String>,
     code: Option<String>,
@@ -410,8 +414,9 @@ impl CreateBody {
 
 /// Partial update. `isActive` is accepted and ignored (activation goes through DELETE and
 /// restore), as in the existing system.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = bancas::UpdateBody)]
 struct UpdateBody {
     name: Option<String>,
     code: Option<String>,
@@ -469,8 +474,9 @@ impl UpdateBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     page: Option<u32>,
     page_size: Option<u32>,
@@ -478,6 +484,7 @@ struct ListQuery {
     search: Option<String>,
     #[serde(default, deserialize_with = "de::opt_bool")]
     is_active: Option<bool>,
+    /// Ignored (cache buster).
     #[serde(rename = "_")]
     _cache_buster: Option<String>,
 }
@@ -498,6 +505,20 @@ pub(crate) fn query_error(field: &str, code: &str, issue: &str) -> ApiError {
 // ---------------------------------------------------------------------------------------------
 // Handlers.
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/bancas",
+    tag = "bancas",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The banca created; `meta.userCreated` when a BANCA login was made with it", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN only)", body = ErrorBody),
+        (status = 409, description = "BANCA_EXISTS (name or code), USERNAME_EXISTS", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -514,6 +535,22 @@ async fn create(
     Ok(res)
 }
 
+#[utoipa::path(
+    method(put, patch),
+    path = "/api/v1/bancas/{id}",
+    tag = "bancas",
+    params(("id" = Uuid, Path, description = "Banca id")),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The banca updated", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN, or a BANCA user assigned to it)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "BANCA_EXISTS", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -526,6 +563,22 @@ async fn update(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/bancas/{id}",
+    tag = "bancas",
+    params(("id" = Uuid, Path, description = "Banca id")),
+    request_body(content = Option<ReasonBody>, description = "Optional `{reason}`"),
+    responses(
+        (status = 200, description = "The banca, soft-deleted", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN only)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "BANCA_HAS_ACTIVE_VENTANAS", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn remove(
     State(state): State<AppState>,
     auth: Auth,
@@ -538,6 +591,22 @@ async fn remove(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/bancas/{id}/restore",
+    tag = "bancas",
+    params(("id" = Uuid, Path, description = "Banca id")),
+    request_body(content = Option<ReasonBody>, description = "Optional `{reason}`"),
+    responses(
+        (status = 200, description = "The banca, restored", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN only)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "BANCA_EXISTS", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn restore(
     State(state): State<AppState>,
     auth: Auth,
@@ -550,6 +619,18 @@ async fn restore(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/bancas",
+    tag = "bancas",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Bancas visible to the caller; `meta` has the page", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -578,6 +659,20 @@ async fn list(
     Ok(ApiResponse::ok(rows.into_iter().map(BancaDto::from).collect()).with_meta(page.meta(total)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/bancas/{id}",
+    tag = "bancas",
+    params(("id" = Uuid, Path, description = "Banca id")),
+    responses(
+        (status = 200, description = "The banca", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn one(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -587,6 +682,20 @@ async fn one(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/bancas/{id}/commission-policy",
+    tag = "bancas",
+    params(("id" = Uuid, Path, description = "Banca id")),
+    responses(
+        (status = 200, description = "`{id, name, code, commissionPolicyJson}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN only)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn get_policy(
     State(state): State<AppState>,
     auth: Auth,
@@ -597,6 +706,21 @@ async fn get_policy(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/bancas/{id}/commission-policy",
+    tag = "bancas",
+    params(("id" = Uuid, Path, description = "Banca id")),
+    request_body = PolicyBody,
+    responses(
+        (status = 200, description = "`{id, name, code, commissionPolicyJson}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR (the policy is checked)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN only)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn put_policy(
     State(state): State<AppState>,
     auth: Auth,
@@ -608,3 +732,7 @@ async fn put_policy(
     let row = bancas::set_commission_policy(state.pools.primary(), &auth.0, id, policy).await?;
     Ok(ApiResponse::ok(row.into()))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, update, remove, restore, list, one, get_policy, put_policy))]
+pub struct ApiDoc;

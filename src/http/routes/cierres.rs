@@ -47,9 +47,11 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::{de, AppPath, AppQuery};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::reports::{self, check_range};
 use crate::http::routes::bancas::query_error;
 use crate::http::routes::sorteos::query_date;
+use crate::http::routes::ticket_reads::doc;
 use crate::services::cierres::{
     self as svc, Depth, ExportError, OrderBy, SellerOpts, View, MAX_SPAN_DAYS,
 };
@@ -70,62 +72,123 @@ pub fn router() -> Router<AppState> {
 
 const ROLES: [Role; 3] = [Role::Admin, Role::Banca, Role::Ventana];
 
+/// The OpenAPI description of `/cierres`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(weekly, by_seller, detail, export_xlsx, export_csv),
+    tags((name = "cierres", description = "The operational closing of a period: by lotería, sorteo and band, by seller, and its exports"))
+)]
+pub struct ApiDoc;
+
+doc::doc_type!(OrderByDoc = doc::filter_enum(&["totalVendida", "ganado", "netoDespuesComision"]));
+
+doc::doc_type!(DepthDoc = doc::filter_enum(&["summary", "full"]));
+
+doc::doc_type!(
+    /// `view`: `total`, `seller` or a band (a multiplier value such as `80` or `92.5`).
+    ViewDoc = utoipa::openapi::schema::Schema::AnyOf(
+        utoipa::openapi::schema::AnyOfBuilder::new()
+            .item(doc::filter_enum(&["total", "seller"]))
+            .item(doc::text_pattern("^[1-9][0-9]{0,4}(\\.[0-9]+)?$"))
+            .build(),
+    )
+);
+
 // ---------------------------------------------------------------------------------------------
 // Query parsing.
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct WeeklyQuery {
+    /// First day, `YYYY-MM-DD` (required).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(required = true, value_type = doc::RequiredDay, inline)]
     from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (required; at most 90 days after `from`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(required = true, value_type = doc::RequiredDay, inline)]
     to: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
+    /// `mine`: an ADMIN or BANCA user with a ventana of its own sees only it.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::ReportScope>, inline)]
     scope: Option<String>,
+    /// Cache buster, ignored.
     #[serde(default, rename = "_")]
     _cache_buster: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SellerQuery {
+    /// First day, `YYYY-MM-DD` (required).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(required = true, value_type = doc::RequiredDay, inline)]
     from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (required; at most 90 days after `from`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(required = true, value_type = doc::RequiredDay, inline)]
     to: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
+    /// `mine`: an ADMIN or BANCA user with a ventana of its own sees only it.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::ReportScope>, inline)]
     scope: Option<String>,
+    /// Only the first `top` sellers (1–100).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     top: Option<String>,
+    /// Seller order (default `totalVendida`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<OrderByDoc>, inline)]
     order_by: Option<String>,
+    /// `summary` (default) or `full` (each seller's lotería → sorteo → band tree).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<DepthDoc>, inline)]
     depth: Option<String>,
+    /// Cache buster, ignored.
     #[serde(default, rename = "_")]
     _cache_buster: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ExportQuery {
+    /// First day, `YYYY-MM-DD` (required).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(required = true, value_type = doc::RequiredDay, inline)]
     from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (required; at most 90 days after `from`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(required = true, value_type = doc::RequiredDay, inline)]
     to: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
+    /// `mine`: an ADMIN or BANCA user with a ventana of its own sees only it.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::ReportScope>, inline)]
     scope: Option<String>,
+    /// XLSX: `total` (default), `seller` or one band's sheet; CSV: a band narrows the rows.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<ViewDoc>, inline)]
     view: Option<String>,
+    /// Only the first `top` sellers (1–100).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     top: Option<String>,
+    /// Seller order (default `totalVendida`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<OrderByDoc>, inline)]
     order_by: Option<String>,
+    /// Cache buster, ignored.
     #[serde(default, rename = "_")]
     _cache_buster: Option<String>,
 }
@@ -247,6 +310,18 @@ struct Params {
 // ---------------------------------------------------------------------------------------------
 // JSON routes.
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cierres/weekly",
+    tag = "cierres",
+    params(WeeklyQuery),
+    responses(
+        (status = 200, description = "Lotería → sorteo → banda, con subtotales y totales; meta.source y meta.cache", body = SuccessEnvelope),
+        (status = 400, description = "from/to ausentes o inválidos, rango de más de 90 días (RANGE_TOO_LONG) o filtro inválido o desconocido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana/vendedor fuera de alcance (RBAC_001, RBAC_003)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn weekly(
     State(state): State<AppState>,
     auth: Auth,
@@ -271,6 +346,18 @@ async fn weekly(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cierres/by-seller",
+    tag = "cierres",
+    params(SellerQuery),
+    responses(
+        (status = 200, description = "Por vendedor × ventana; meta.source y meta.cache", body = SuccessEnvelope),
+        (status = 400, description = "from/to ausentes o inválidos, rango de más de 90 días (RANGE_TOO_LONG) o filtro inválido o desconocido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana/vendedor fuera de alcance (RBAC_001, RBAC_003)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn by_seller(
     State(state): State<AppState>,
     auth: Auth,
@@ -302,6 +389,18 @@ async fn by_seller(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cierres/by-seller/{vendedor_id}/detail",
+    tag = "cierres",
+    params(("vendedor_id" = Uuid, Path, description = "The vendedor"), SellerQuery),
+    responses(
+        (status = 200, description = "Lotería → sorteo → banda de un vendedor", body = SuccessEnvelope),
+        (status = 400, description = "from/to ausentes o inválidos, rango de más de 90 días (RANGE_TOO_LONG) o filtro inválido o desconocido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana/vendedor fuera de alcance (RBAC_001, RBAC_003)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn detail(
     State(state): State<AppState>,
     auth: Auth,
@@ -388,6 +487,19 @@ fn channel_body(rx: mpsc::Receiver<Result<Vec<u8>, std::io::Error>>) -> Body {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cierres/export.csv",
+    tag = "cierres",
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "cierre-operativo-<from>-<to>.csv (attachment); encabezado X-Report-Source", content_type = "text/csv", body = doc::BinaryFile,
+            headers(("x-report-source" = String, description = "`primary` or `replica`"))),
+        (status = 400, description = "from/to ausentes o inválidos, rango de más de 90 días (RANGE_TOO_LONG) o filtro inválido o desconocido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana/vendedor fuera de alcance (RBAC_001, RBAC_003)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn export_csv(
     State(state): State<AppState>,
     auth: Auth,
@@ -417,6 +529,19 @@ async fn export_csv(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cierres/export.xlsx",
+    tag = "cierres",
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "cierre-<from>-<to>.xlsx (attachment); encabezado X-Report-Source", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = doc::BinaryFile,
+            headers(("x-report-source" = String, description = "`primary` or `replica`"))),
+        (status = 400, description = "from/to ausentes o inválidos, rango de más de 90 días (RANGE_TOO_LONG) o filtro inválido o desconocido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana/vendedor fuera de alcance (RBAC_001, RBAC_003)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn export_xlsx(
     State(state): State<AppState>,
     auth: Auth,

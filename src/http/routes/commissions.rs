@@ -26,6 +26,7 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::{de, AppPath, AppQuery};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::routes::bancas::query_error;
 use crate::http::routes::sorteos::query_date;
@@ -144,18 +145,24 @@ fn meta(
 // ---------------------------------------------------------------------------------------------
 // GET /commissions
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::date_token)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::day)]
     from_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::day)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::CommissionScope, inline)]
     scope: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::CommissionDimension, inline)]
     dimension: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
     ventana_id: Option<Uuid>,
@@ -167,6 +174,19 @@ struct ListQuery {
     _cache_buster: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/commissions",
+    tag = "commissions",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Commissions by day; `meta: {range, effectiveFilters, readSource}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -198,12 +218,15 @@ async fn list(
 // ---------------------------------------------------------------------------------------------
 // GET /commissions/{date}/breakdown and /commissions/detail
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct BreakdownQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::CommissionScope, inline)]
     scope: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::CommissionDimension, inline)]
     dimension: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
     ventana_id: Option<Uuid>,
@@ -213,6 +236,19 @@ struct BreakdownQuery {
     _cache_buster: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/commissions/{date}/breakdown",
+    tag = "commissions",
+    params(("date" = String, Path, format = Date, description = "Business day, YYYY-MM-DD"), BreakdownQuery),
+    responses(
+        (status = 200, description = "One day's commissions and payouts by lotería; `meta: {range, effectiveFilters, readSource}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn breakdown(
     State(state): State<AppState>,
     auth: Auth,
@@ -231,14 +267,18 @@ async fn breakdown(
     per_loteria(&state, e, day, true).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct DetailQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = String, format = Date)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::CommissionScope, inline)]
     scope: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::CommissionDimension, inline)]
     dimension: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
     ventana_id: Option<Uuid>,
@@ -248,6 +288,19 @@ struct DetailQuery {
     _cache_buster: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/commissions/detail",
+    tag = "commissions",
+    params(DetailQuery),
+    responses(
+        (status = 200, description = "One day's commissions by lotería; `meta: {range, effectiveFilters, readSource}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn detail(
     State(state): State<AppState>,
     auth: Auth,
@@ -282,18 +335,24 @@ async fn per_loteria(
 // ---------------------------------------------------------------------------------------------
 // GET /commissions/tickets
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct TicketsQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = String, format = Date)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Uuid)]
     loteria_id: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = String, pattern = "^(unknown|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")]
     multiplier_id: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::CommissionScope, inline)]
     scope: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::CommissionDimension, inline)]
     dimension: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
     ventana_id: Option<Uuid>,
@@ -307,6 +366,19 @@ struct TicketsQuery {
     _cache_buster: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/commissions/tickets",
+    tag = "commissions",
+    params(TicketsQuery),
+    responses(
+        (status = 200, description = "The tickets behind one lotería × multiplier of a day; paged; `meta: {range, effectiveFilters, readSource}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn tickets(
     State(state): State<AppState>,
     auth: Auth,
@@ -354,20 +426,27 @@ async fn tickets(
 // ---------------------------------------------------------------------------------------------
 // GET /commissions/export
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ExportQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::ExportFormat, inline)]
     format: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::date_token)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::day)]
     from_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::day)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::CommissionScope, inline)]
     scope: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = crate::http::openapi::params::CommissionDimension, inline)]
     dimension: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
     ventana_id: Option<Uuid>,
@@ -405,6 +484,22 @@ fn format_of(v: Option<&str>) -> Result<ExportFormat, ApiError> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/commissions/export",
+    tag = "commissions",
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "The commissions as a file (attachment)", content(
+            (String = "text/csv; charset=utf-8"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        )),
+        (status = 400, description = "VALIDATION_ERROR, EXPORT_FORMAT_UNSUPPORTED (pdf)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn export(
     State(state): State<AppState>,
     auth: Auth,
@@ -456,3 +551,7 @@ async fn export(
     )
         .into_response())
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, detail, tickets, breakdown, export))]
+pub struct ApiDoc;

@@ -43,9 +43,11 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::{de, AppJson, AppQuery};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::reports;
 use crate::http::routes::bancas::query_error;
+use crate::http::routes::ticket_reads::doc;
 use crate::services::dashboard::{self as svc, Dimension, Interval, OrderBy, Params, Sections};
 use crate::services::exports;
 use crate::services::report_scope::{ReportScope, Requested};
@@ -58,6 +60,50 @@ pub const MAX_HOURLY_DAYS: i64 = 7;
 pub const MAX_ENTITY_IDS: usize = 500;
 
 const ROLES: [Role; 3] = [Role::Admin, Role::Banca, Role::Ventana];
+
+/// The OpenAPI description of `/admin/dashboard*`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        overview,
+        ganancia,
+        month_to_date,
+        cxc,
+        cxp,
+        summary,
+        entities,
+        timeseries,
+        exposure,
+        vendedores,
+        accumulated_get,
+        accumulated_post,
+        export
+    ),
+    tags((name = "dashboard", description = "The administration dashboard: profit, receivables and payables, KPIs, series, exposure, rankings, exports"))
+)]
+pub struct ApiDoc;
+
+doc::doc_type!(IntervalDoc = doc::filter_enum(&["hour", "day", "week", "month"]));
+
+doc::doc_type!(DimensionDoc = doc::filter_enum(&["ventana", "vendedor"]));
+
+doc::doc_type!(DimensionBodyDoc = doc::text_enum(&["ventana", "vendedor"]));
+
+doc::doc_type!(
+    OrderByDoc = doc::filter_enum(&["sales", "commissions", "tickets", "winners", "avgTicket"])
+);
+
+doc::doc_type!(OrderDoc = doc::filter_enum(&["desc", "asc"]));
+
+doc::doc_type!(FormatDoc = doc::filter_enum(&["csv", "xlsx", "excel", "pdf"]));
+
+doc::doc_type!(
+    /// `sections`: a comma list of `summary`, `ventanas`, `vendedores`, `timeseries`, `exposure`
+    /// (and their aliases).
+    SectionsDoc = doc::text_pattern(
+            "^ *(summary|resumen|kpis|ventanas|ventana|cxc|cxp|balances|vendedores|vendedor|entities|timeseries|serie|exposure|exposicion)? *(, *(summary|resumen|kpis|ventanas|ventana|cxc|cxp|balances|vendedores|vendedor|entities|timeseries|serie|exposure|exposicion)? *)*$",
+        )
+);
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -85,49 +131,87 @@ pub fn router() -> Router<AppState> {
 // Query parsing.
 
 /// The reference's `DashboardQuerySchema` (strict).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct DashboardQuery {
+    /// Period (default `today`); `fromDate`/`toDate` only with `range`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
+    /// Accepted; the role decides the scope.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::ReportScope>, inline)]
     scope: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::BetTypeFilter>, inline)]
     bet_type: Option<String>,
+    /// Series bucket (default `day`); `hour` only for periods of at most 7 days.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<IntervalDoc>, inline)]
     interval: Option<String>,
+    /// Same as `interval` (read when `interval` is absent).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<IntervalDoc>, inline)]
     granularity: Option<String>,
+    /// Rows of the rankings (default 10).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     top: Option<String>,
+    /// Profit per ventana (default) or per vendedor.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<DimensionDoc>, inline)]
     dimension: Option<String>,
+    /// Order of the vendedores ranking (default `sales`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<OrderByDoc>, inline)]
     order_by: Option<String>,
+    /// Default `desc`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<OrderDoc>, inline)]
     order: Option<String>,
+    /// Page of the vendedores ranking (default 1).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295.0)]
     page: Option<String>,
+    /// Default 20.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     page_size: Option<String>,
+    /// Receivables and payables with aging buckets.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     aging: Option<bool>,
+    /// The export's file type (required there).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<FormatDoc>, inline)]
     format: Option<String>,
+    /// The export's sections, comma separated (default all).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<SectionsDoc>, inline)]
     sections: Option<String>,
+    /// Also the previous period.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     compare: Option<bool>,
+    /// Skip the report cache.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     refresh: Option<bool>,
+    /// Cache buster, ignored.
     #[serde(default, rename = "_")]
     _cache_buster: Option<String>,
 }
@@ -389,6 +473,19 @@ macro_rules! figure {
 
 type Answer = Result<ApiResponse<Value>, ApiError>;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/dashboard",
+    tag = "dashboard",
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "ganancia, cxc, cxp, summary, kpis, timeSeries, byVentana, byLoteria, exposure, previousPeriod, alerts; meta con range, effectiveFilters, source, cache, etag", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, fromDate/toDate sin date=range, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana fuera de alcance", body = ErrorBody),
+        (status = 422, description = "interval=hour para más de 7 días (INTERVAL_TOO_WIDE)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn overview(
     State(state): State<AppState>,
     auth: Auth,
@@ -428,6 +525,19 @@ async fn overview(
     Ok(respond(data, meta))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/dashboard/ganancia",
+    tag = "dashboard",
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "Ganancia por ventana (o vendedor) y por lotería; meta con range, effectiveFilters, source, cache, etag", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, fromDate/toDate sin date=range, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana fuera de alcance", body = ErrorBody),
+        (status = 422, description = "interval=hour para más de 7 días (INTERVAL_TOO_WIDE)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn ganancia(
     State(state): State<AppState>,
     auth: Auth,
@@ -444,6 +554,19 @@ async fn ganancia(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/dashboard/ganancia/month-to-date",
+    tag = "dashboard",
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "Ganancia del 1 del mes a hoy; meta con range, effectiveFilters, source, cache, etag", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, fromDate/toDate sin date=range, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana fuera de alcance", body = ErrorBody),
+        (status = 422, description = "interval=hour para más de 7 días (INTERVAL_TOO_WIDE)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn month_to_date(
     State(state): State<AppState>,
     auth: Auth,
@@ -462,6 +585,19 @@ async fn month_to_date(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/dashboard/cxc",
+    tag = "dashboard",
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "Cuentas por cobrar: entidades que deben a la banca; meta con range, effectiveFilters, source, cache, etag", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, fromDate/toDate sin date=range, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana fuera de alcance", body = ErrorBody),
+        (status = 422, description = "interval=hour para más de 7 días (INTERVAL_TOO_WIDE)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn cxc(
     State(state): State<AppState>,
     auth: Auth,
@@ -480,6 +616,19 @@ async fn cxc(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/dashboard/cxp",
+    tag = "dashboard",
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "Cuentas por pagar: entidades a las que la banca debe; meta con range, effectiveFilters, source, cache, etag", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, fromDate/toDate sin date=range, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana fuera de alcance", body = ErrorBody),
+        (status = 422, description = "interval=hour para más de 7 días (INTERVAL_TOO_WIDE)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn cxp(
     State(state): State<AppState>,
     auth: Auth,
@@ -498,6 +647,19 @@ async fn cxp(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/dashboard/summary",
+    tag = "dashboard",
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "Por ventana: saldo a hoy, kpis, mes a la fecha; meta con range, effectiveFilters, source, cache, etag", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, fromDate/toDate sin date=range, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana fuera de alcance", body = ErrorBody),
+        (status = 422, description = "interval=hour para más de 7 días (INTERVAL_TOO_WIDE)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn summary(
     State(state): State<AppState>,
     auth: Auth,
@@ -516,6 +678,19 @@ async fn summary(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/dashboard/entities",
+    tag = "dashboard",
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "Por vendedor: saldo a hoy, kpis, mes a la fecha; meta con range, effectiveFilters, source, cache, etag", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, fromDate/toDate sin date=range, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana fuera de alcance", body = ErrorBody),
+        (status = 422, description = "interval=hour para más de 7 días (INTERVAL_TOO_WIDE)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn entities(
     State(state): State<AppState>,
     auth: Auth,
@@ -534,6 +709,19 @@ async fn entities(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/dashboard/timeseries",
+    tag = "dashboard",
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "Serie por hora, día, semana o mes; meta con range, effectiveFilters, source, cache, etag", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, fromDate/toDate sin date=range, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana fuera de alcance", body = ErrorBody),
+        (status = 422, description = "interval=hour para más de 7 días (INTERVAL_TOO_WIDE)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn timeseries(
     State(state): State<AppState>,
     auth: Auth,
@@ -550,6 +738,19 @@ async fn timeseries(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/dashboard/exposure",
+    tag = "dashboard",
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "Sorteos abiertos: números, mapa de calor, riesgo por sorteo y lotería (siempre en vivo); meta con range, effectiveFilters, source, cache, etag", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, fromDate/toDate sin date=range, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana fuera de alcance", body = ErrorBody),
+        (status = 422, description = "interval=hour para más de 7 días (INTERVAL_TOO_WIDE)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn exposure(
     State(state): State<AppState>,
     auth: Auth,
@@ -574,6 +775,19 @@ async fn exposure(
     Ok(respond(data, meta))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/dashboard/vendedores",
+    tag = "dashboard",
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "Ranking de vendedores, paginado; meta con range, effectiveFilters, source, cache, etag", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, fromDate/toDate sin date=range, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana fuera de alcance", body = ErrorBody),
+        (status = 422, description = "interval=hour para más de 7 días (INTERVAL_TOO_WIDE)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn vendedores(
     State(state): State<AppState>,
     auth: Auth,
@@ -620,13 +834,35 @@ async fn vendedores(
 // accumulated-balances
 
 /// The body of `POST /accumulated-balances`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = dashboard::AccumulatedBody)]
 struct AccumulatedBody {
+    /// `ventana` (default) or `vendedor`.
     #[serde(default)]
+    #[schema(value_type = Option<DimensionBodyDoc>, inline)]
     dimension: Option<String>,
+    /// Ids of the entities (each may be a comma list), at most 500 distinct.
     #[serde(default)]
+    #[schema(value_type = Vec<doc::UuidList>, inline)]
     entity_ids: Vec<String>,
+}
+
+/// The query of `GET /accumulated-balances` (read by hand: `entityIds` may repeat and
+/// `entityIds[]` is its alias). Describes the parameters for OpenAPI only.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct AccumulatedParams {
+    /// `ventana` (default) or `vendedor`.
+    #[param(value_type = Option<DimensionDoc>, inline)]
+    dimension: Option<String>,
+    /// Ids of the entities (repeated, or comma separated), at most 500 distinct.
+    #[param(rename = "entityIds", style = Form, explode, value_type = Option<Vec<doc::UuidList>>, inline)]
+    entity_ids: Option<Vec<String>>,
+    /// Cache buster, ignored.
+    #[param(rename = "_")]
+    cache_buster: Option<String>,
 }
 
 fn entity_ids<'a>(raw: impl Iterator<Item = &'a str>) -> Result<Vec<Uuid>, ApiError> {
@@ -698,6 +934,18 @@ async fn accumulated(
     Ok(respond(data, meta))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/dashboard/accumulated-balances",
+    tag = "dashboard",
+    params(AccumulatedParams),
+    responses(
+        (status = 200, description = "Saldo a hoy de las entidades pedidas", body = SuccessEnvelope),
+        (status = 400, description = "Parámetro desconocido, dimension inválida, id que no es UUID o más de 500 ids (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn accumulated_get(
     State(state): State<AppState>,
     auth: Auth,
@@ -724,6 +972,18 @@ async fn accumulated_get(
     accumulated(&state, &auth, dimension.as_deref(), ids).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/dashboard/accumulated-balances",
+    tag = "dashboard",
+    request_body = AccumulatedBody,
+    responses(
+        (status = 200, description = "Saldo a hoy de las entidades pedidas", body = SuccessEnvelope),
+        (status = 400, description = "Parámetro desconocido, dimension inválida, id que no es UUID o más de 500 ids (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn accumulated_post(
     State(state): State<AppState>,
     auth: Auth,
@@ -803,6 +1063,23 @@ fn sections_of(v: Option<&str>) -> Result<Sections, ApiError> {
     Ok(s)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/dashboard/export",
+    tag = "dashboard",
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "dashboard-<from>_<to>.<csv|xlsx|pdf> (attachment)", content(
+            (doc::BinaryFile = "text/csv"),
+            (doc::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (doc::BinaryFile = "application/pdf"),
+        )),
+        (status = 400, description = "Falta format, sections inválidas, filtro inválido o desconocido, rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR (FORBIDDEN) o ventana fuera de alcance", body = ErrorBody),
+        (status = 422, description = "interval=hour para más de 7 días (INTERVAL_TOO_WIDE)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn export(
     State(state): State<AppState>,
     auth: Auth,

@@ -22,19 +22,32 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::AppQuery;
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::services::restrictions::{self, CutoffQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/diagnostics/cutoff", get(cutoff))
 }
 
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(cutoff),
+    tags((name = "diagnostics", description = "Why a sale closes or is limited: cutoff and limit resolution"))
+)]
+pub struct ApiDoc;
+
 /// Strict, as the existing system's: unknown keys are a 400 (`_` is the cache buster).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CutoffParams {
+    /// The seller (default: the caller when it is a VENDEDOR).
     user_id: Option<Uuid>,
+    /// The ventana (default: the seller's).
     ventana_id: Option<Uuid>,
     sorteo_id: Uuid,
+    /// Cache buster, ignored.
     #[serde(rename = "_")]
     _cache_buster: Option<String>,
 }
@@ -276,6 +289,21 @@ fn outcome(
     }
 }
 
+/// Which rule gives the seller's sales cutoff for the sorteo, when sales close, and which
+/// limits bind each number (ADMIN; BANCA of its bancas; VENTANA for its own ventana).
+#[utoipa::path(
+    get,
+    path = "/api/v1/diagnostics/cutoff",
+    tag = "diagnostics",
+    params(CutoffParams),
+    responses(
+        (status = 200, description = "Corte de ventas y límites que aplican", body = SuccessEnvelope),
+        (status = 400, description = "Parámetro ausente, inválido o desconocido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Rol no permitido o vendedor fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Sorteo, vendedor, ventana o banca no encontrados (NOT_FOUND)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn cutoff(
     State(state): State<AppState>,
     auth: Auth,

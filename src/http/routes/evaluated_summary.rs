@@ -16,6 +16,7 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::{de, AppQuery};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::routes::bancas::query_error;
 use crate::http::routes::ticket_reads::business_dates;
 use crate::services::evaluated_summary::{self, LedgerDay, SummaryParams};
@@ -25,17 +26,22 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The query of the route (unknown keys are a 400).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct SummaryQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::date_token)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::day)]
     from_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::day)]
     to_date: Option<String>,
     /// Only `mine`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = mine_only)]
     scope: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
     loteria_id: Option<Uuid>,
@@ -50,6 +56,10 @@ struct SummaryQuery {
     ignore_reset: Option<bool>,
     #[serde(default, rename = "_")]
     _cache_buster: Option<String>,
+}
+
+fn mine_only() -> utoipa::openapi::Object {
+    crate::http::openapi::params::text_enum(&["mine"])
 }
 
 /// The inclusive business days of `date`/`fromDate`/`toDate`, read as the ticket reads read
@@ -86,6 +96,18 @@ fn days(
 
 /// `GET /api/v1/sorteos/evaluated-summary`: `{success, data: [day…], meta}` — see
 /// `services::evaluated_summary` for the shape and the rules.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sorteos/evaluated-summary",
+    tag = "evaluated_summary",
+    params(SummaryQuery),
+    responses(
+        (status = 200, description = "The caller's evaluated sorteos by day; `meta.readSource`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn summary(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -123,3 +145,7 @@ async fn summary(
     }
     Ok(ApiResponse::ok(data).with_meta(meta))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(summary))]
+pub struct ApiDoc;

@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::db::pools::ReplicaStatus;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -20,6 +21,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/readyz", get(readyz))
 }
 
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/healthz",
+    tag = "health",
+    responses((status = 200, description = "`data: {status: \"ok\"}`", body = SuccessEnvelope))
+)]
 async fn healthz() -> ApiResponse<serde_json::Value> {
     ApiResponse::ok(json!({ "status": "ok" }))
 }
@@ -44,6 +52,16 @@ struct Readiness {
     checks: Checks,
 }
 
+/// Readiness: warm-up done, primary reachable, not shutting down.
+#[utoipa::path(
+    get,
+    path = "/api/v1/readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready: `data: {status, warmup, checks: {primary, replica, redis}}`", body = SuccessEnvelope),
+        (status = 503, description = "NOT_READY, with the same checks in `data`", body = ErrorBody)
+    )
+)]
 async fn readyz(State(state): State<AppState>) -> Response {
     let shutting_down = state.readiness.is_shutting_down();
     let warmed = state.readiness.is_warmed();
@@ -85,3 +103,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
         .into_response()
     }
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(healthz, readyz))]
+pub struct ApiDoc;

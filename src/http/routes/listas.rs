@@ -20,7 +20,9 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::{de, AppJson, AppPath, AppQuery};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::routes::bancas::{query_error, text, validation_error};
+use crate::http::routes::ticket_reads::doc;
 use crate::http::validate::Checks;
 use crate::services::listas::{self, ListFilter, ListaError, ListaTarget};
 
@@ -31,6 +33,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/sorteos/{id}/listas/include", post(include))
         .route("/api/v1/listas-excluidas", get(list))
 }
+
+/// The OpenAPI description of the exclusion lists.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(for_sorteo, exclude, include, list),
+    tags((name = "listas", description = "Exclusion lists (listas excluidas): numbers, vendedores or ventanas kept out of a sorteo"))
+)]
+pub struct ApiDoc;
 
 impl From<ListaError> for ApiError {
     fn from(e: ListaError) -> Self {
@@ -122,13 +132,18 @@ impl From<ExclusionRow> for ExclusionDto {
 
 /// Body of exclude and include: at least one of `ventanaId`, `vendedorId`, `number`;
 /// `multiplierId` narrows them. `reason` 3–500 characters.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = listas::TargetBody)]
 struct TargetBody {
     ventana_id: Option<Uuid>,
     vendedor_id: Option<Uuid>,
+    /// Narrows the ventana, vendedor or number to one multiplier.
     multiplier_id: Option<Uuid>,
+    /// A bet number (`05`, `123`).
     number: Option<String>,
+    /// 3–500 characters (blank: none).
+    #[schema(max_length = 500)]
     reason: Option<String>,
 }
 
@@ -156,6 +171,22 @@ impl TargetBody {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/sorteos/{id}/listas/exclude",
+    tag = "listas",
+    params(("id" = Uuid, Path, description = "The sorteo")),
+    request_body = TargetBody,
+    responses(
+        (status = 201, description = "La exclusión creada", body = SuccessEnvelope),
+        (status = 200, description = "La exclusión ya existía (sin cambios)", body = SuccessEnvelope),
+        (status = 400, description = "Falta ventanaId, vendedorId o number, motivo inválido, o banca requerida para un sorteo global (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN o BANCA, destino fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Sorteo, ventana, vendedor o multiplicador no encontrados", body = ErrorBody),
+        (status = 409, description = "El sorteo ya no admite cambios en sus listas (INVALID_SORTEO_STATE)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn exclude(
     State(state): State<AppState>,
     auth: Auth,
@@ -183,6 +214,21 @@ struct IncludedDto {
     exclusion: Option<ExclusionDto>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/sorteos/{id}/listas/include",
+    tag = "listas",
+    params(("id" = Uuid, Path, description = "The sorteo")),
+    request_body = TargetBody,
+    responses(
+        (status = 200, description = "{success, removed, message, exclusion}: si se revirtió una exclusión", body = SuccessEnvelope),
+        (status = 400, description = "Falta ventanaId, vendedorId o number, o motivo inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN o BANCA, destino fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Sorteo, ventana, vendedor o multiplicador no encontrados", body = ErrorBody),
+        (status = 409, description = "El sorteo ya no admite cambios en sus listas (INVALID_SORTEO_STATE)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn include(
     State(state): State<AppState>,
     auth: Auth,
@@ -255,15 +301,31 @@ struct TotalMeta {
 }
 
 /// Query of `GET /sorteos/:id/listas`; other keys (`includeExcluded`, `mode`) are ignored.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct SorteoListasQuery {
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     multiplier_id: Option<Uuid>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/sorteos/{id}/listas",
+    tag = "listas",
+    params(("id" = Uuid, Path, description = "The sorteo"), SorteoListasQuery),
+    responses(
+        (status = 200, description = "{sorteo, exclusions}, con meta.total", body = SuccessEnvelope),
+        (status = 400, description = "Identificador o filtro inválido", body = ErrorBody),
+        (status = 403, description = "Sin permiso (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Sorteo inexistente o fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn for_sorteo(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -287,22 +349,32 @@ async fn for_sorteo(
 }
 
 /// Query of `GET /listas-excluidas`; unknown keys are ignored (as the existing system did).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct ListQuery {
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     sorteo_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     multiplier_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
+    /// First day of the sorteos, `YYYY-MM-DD`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Last day of the sorteos, `YYYY-MM-DD` (not before `fromDate`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
 }
 
@@ -323,6 +395,20 @@ struct ListBody {
     meta: TotalMeta,
 }
 
+/// `GET /listas-excluidas`: `{success, data, total, meta: {total}}` (the existing system's
+/// shape, without the envelope helper).
+#[utoipa::path(
+    get,
+    path = "/api/v1/listas-excluidas",
+    tag = "listas",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Las exclusiones visibles: {success, data, total, meta.total}", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o fromDate posterior a toDate (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "VENDEDOR, o filtro fuera de alcance (FORBIDDEN)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     auth: Auth,

@@ -19,6 +19,7 @@ use crate::http::auth::{forbidden, Auth};
 use crate::http::envelope::ApiResponse;
 use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::{de, AppJson, AppPath, AppQuery, OptionalJson};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::routes::bancas::{
     finish, nullable, query_error, reason, validation_error, ReasonBody,
@@ -130,8 +131,9 @@ fn loteria_name(c: &mut Checks, v: Option<String>) -> Option<String> {
 
 /// `POST /loterias`. `bancaId` (optional) chooses the banca: ADMIN any or `null` for a global
 /// template; BANCA only its active banca.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = loterias::CreateBody)]
 struct CreateBody {
     name: Option<String>,
     rules_json: Option<Value>,
@@ -158,8 +160,9 @@ impl CreateBody {
 }
 
 /// `PUT|PATCH /loterias/:id`: any of `name`, `rulesJson` (`null` keeps it), `isActive`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = loterias::UpdateBody)]
 struct UpdateBody {
     name: Option<String>,
     rules_json: Option<Value>,
@@ -179,8 +182,9 @@ impl UpdateBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     page: Option<u32>,
     page_size: Option<u32>,
@@ -194,10 +198,12 @@ struct ListQuery {
 
 /// `preview_schedule` and `seed_sorteos` query: `start` (a date or an instant; default today),
 /// `days` 1–31 (default 1), `limit` 1–1000, `allowPast`, and for the seed `dryRun`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ScheduleQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(example = "2025-01-31")]
     start: Option<String>,
     days: Option<u32>,
     limit: Option<u32>,
@@ -263,6 +269,15 @@ struct DrawDto {
     already_exists: Option<bool>,
 }
 
+/// The seed body as documented (the handler reads it by hand from a JSON value).
+#[derive(utoipa::ToSchema)]
+#[schema(as = loterias::SeedBody, rename_all = "camelCase")]
+#[allow(dead_code)]
+struct SeedBody {
+    /// Instants to limit the seed to: ISO 8601 strings or epoch milliseconds.
+    scheduled_dates: Option<Vec<Value>>,
+}
+
 /// The seed body: `{scheduledDates?: [ISO | epoch ms]}` limits the seed to those instants;
 /// other keys are ignored (as the existing system did).
 fn scheduled_dates(
@@ -305,6 +320,21 @@ fn scheduled_dates(
 
 const WRITERS: &[Role] = &[Role::Admin, Role::Banca];
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/loterias",
+    tag = "loterias",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The lotería created", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (lotería or banca)", body = ErrorBody),
+        (status = 409, description = "LOTERIA_EXISTS", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -316,6 +346,22 @@ async fn create(
     Ok(ApiResponse::created(row.into()))
 }
 
+#[utoipa::path(
+    method(put, patch),
+    path = "/api/v1/loterias/{id}",
+    tag = "loterias",
+    params(("id" = Uuid, Path, description = "Lotería id")),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The lotería updated", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (lotería or banca)", body = ErrorBody),
+        (status = 409, description = "LOTERIA_EXISTS", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -328,6 +374,22 @@ async fn update(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/loterias/{id}",
+    tag = "loterias",
+    params(("id" = Uuid, Path, description = "Lotería id")),
+    request_body(content = Option<ReasonBody>, description = "Optional `{reason}`"),
+    responses(
+        (status = 200, description = "The lotería, soft-deleted", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (lotería or banca)", body = ErrorBody),
+        (status = 409, description = "LOTERIA_EXISTS", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn remove(
     State(state): State<AppState>,
     auth: Auth,
@@ -340,6 +402,22 @@ async fn remove(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/loterias/{id}/restore",
+    tag = "loterias",
+    params(("id" = Uuid, Path, description = "Lotería id")),
+    request_body(content = Option<ReasonBody>, description = "Optional `{reason}`"),
+    responses(
+        (status = 200, description = "The lotería, restored", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (lotería or banca)", body = ErrorBody),
+        (status = 409, description = "LOTERIA_EXISTS", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn restore(
     State(state): State<AppState>,
     auth: Auth,
@@ -352,6 +430,18 @@ async fn restore(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/loterias",
+    tag = "loterias",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Loterías visible to the caller; `meta` has the page", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -380,6 +470,20 @@ async fn list(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/loterias/{id}",
+    tag = "loterias",
+    params(("id" = Uuid, Path, description = "Lotería id")),
+    responses(
+        (status = 200, description = "The lotería", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn one(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -389,6 +493,21 @@ async fn one(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/loterias/{id}/preview_schedule",
+    tag = "loterias",
+    params(("id" = Uuid, Path, description = "Lotería id"), ScheduleQuery),
+    responses(
+        (status = 200, description = "Planned draws `[{name, scheduledAt, loteriaId, alreadyExists}]`; `meta: {count, from, to, allowPast}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "LOTERIA_INACTIVE, LOTERIA_RULES_INVALID", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn preview(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -424,6 +543,22 @@ async fn preview(
     Ok(ApiResponse::ok(data).with_meta(meta))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/loterias/{id}/seed_sorteos",
+    tag = "loterias",
+    params(("id" = Uuid, Path, description = "Lotería id"), ScheduleQuery),
+    request_body(content = Option<SeedBody>, description = "Optional `{scheduledDates}`"),
+    responses(
+        (status = 200, description = "`{dryRun, created, skipped, processed, preview | details}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (lotería or banca)", body = ErrorBody),
+        (status = 409, description = "LOTERIA_INACTIVE, LOTERIA_RULES_INVALID", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn seed(
     State(state): State<AppState>,
     auth: Auth,
@@ -475,3 +610,7 @@ async fn seed(
     };
     Ok(ApiResponse::ok(data))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, update, remove, restore, list, one, preview, seed))]
+pub struct ApiDoc;

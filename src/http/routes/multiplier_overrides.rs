@@ -18,9 +18,11 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::{de, AppJson, AppPath, AppQuery, OptionalJson};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::routes::bancas::{finish, query_error, text, validation_error};
 use crate::http::routes::multipliers::{bet_type, check_multiplier_x, LoteriaBrief};
+use crate::http::routes::ticket_reads::doc::{self, OptionalBodies};
 use crate::http::validate::Checks;
 use crate::services::multipliers::{self, NewOverrideInput, OverrideListParams};
 
@@ -34,6 +36,19 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/multiplier-overrides/{id}/restore", patch(restore))
 }
+
+/// The OpenAPI description of `/multiplier-overrides`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(create, list, one, update, remove, restore),
+    tags((name = "multiplier_overrides", description = "Base-multiplier overrides per vendedor (USER) or ventana (VENTANA) and lotería")),
+    modifiers(&OptionalBodies)
+)]
+pub struct ApiDoc;
+
+doc::doc_type!(OverrideScopeDoc = doc::text_enum(&["USER", "VENTANA"]));
+
+doc::doc_type!(OverrideScopeFilterDoc = doc::filter_enum(&["USER", "VENTANA"]));
 
 // ---------------------------------------------------------------------------------------------
 // Wire shapes.
@@ -114,13 +129,23 @@ impl From<OverrideRow> for OverrideDto {
 // ---------------------------------------------------------------------------------------------
 // Bodies and queries.
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = multiplier_overrides::CreateBody)]
 struct CreateBody {
+    /// Required: `USER` (a vendedor) or `VENTANA`.
+    #[schema(value_type = OverrideScopeDoc, inline, required = true)]
     scope: Option<String>,
+    /// Required: the vendedor or the ventana.
+    #[schema(value_type = Uuid, required = true)]
     scope_id: Option<Uuid>,
+    #[schema(value_type = Uuid, required = true)]
     loteria_id: Option<Uuid>,
+    /// Required: `NUMERO` or `REVENTADO`.
+    #[schema(value_type = doc::BetType, inline, required = true)]
     multiplier_type: Option<String>,
+    /// Required: 0.01–9999, 2 decimals.
+    #[schema(value_type = f64, required = true, minimum = 0.01, maximum = 9999)]
     base_multiplier_x: Option<Decimal>,
 }
 
@@ -162,9 +187,13 @@ impl CreateBody {
     }
 }
 
-#[derive(Deserialize)]
+/// At least one of the two.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = multiplier_overrides::UpdateBody)]
 struct UpdateBody {
+    /// 0.01–9999, 2 decimals.
+    #[schema(minimum = 0.01, maximum = 9999)]
     base_multiplier_x: Option<Decimal>,
     is_active: Option<bool>,
 }
@@ -189,27 +218,43 @@ impl UpdateBody {
 }
 
 /// `DELETE` body: an optional reason (`deletedReason`, or the house `reason`).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = multiplier_overrides::DeleteBody)]
 struct DeleteBody {
+    /// 1–200 characters.
+    #[schema(max_length = 200)]
     deleted_reason: Option<String>,
+    /// Same as `deletedReason` (used when that is absent).
+    #[schema(max_length = 200)]
     reason: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct ListQuery {
+    /// Page number (default 1).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295.0)]
     page: Option<u32>,
+    /// Page size (default 10).
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u32>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<OverrideScopeFilterDoc>, inline)]
     scope: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     scope_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::BetTypeFilter>, inline)]
     multiplier_type: Option<String>,
+    /// Default true (live, active overrides).
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     is_active: Option<bool>,
 }
 
@@ -218,6 +263,20 @@ struct ListQuery {
 
 const WRITERS: &[Role] = &[Role::Admin, Role::Banca, Role::Ventana];
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/multiplier-overrides",
+    tag = "multiplier_overrides",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "El override creado", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido (VALIDATION_ERROR) o referencia inexistente (INVALID_REFERENCE)", body = ErrorBody),
+        (status = 403, description = "Rol no permitido o destino fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Vendedor, ventana o lotería no encontrados", body = ErrorBody),
+        (status = 409, description = "Ya existe un override para ese destino, lotería y tipo (OVERRIDE_EXISTS)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -229,6 +288,21 @@ async fn create(
     Ok(ApiResponse::created(row.into()))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/multiplier-overrides/{id}",
+    tag = "multiplier_overrides",
+    params(("id" = Uuid, Path, description = "The override")),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "El override actualizado", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido o vacío (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Rol no permitido o destino fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Override inexistente o fuera de alcance", body = ErrorBody),
+        (status = 409, description = "Reactivarlo choca con otro activo (OVERRIDE_EXISTS)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -241,6 +315,20 @@ async fn update(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/multiplier-overrides/{id}",
+    tag = "multiplier_overrides",
+    params(("id" = Uuid, Path, description = "The override")),
+    request_body = Option<DeleteBody>,
+    responses(
+        (status = 200, description = "El override dado de baja", body = SuccessEnvelope),
+        (status = 400, description = "Motivo inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Rol no permitido o destino fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Override inexistente o fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn remove(
     State(state): State<AppState>,
     auth: Auth,
@@ -256,6 +344,20 @@ async fn remove(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/multiplier-overrides/{id}/restore",
+    tag = "multiplier_overrides",
+    params(("id" = Uuid, Path, description = "The override")),
+    responses(
+        (status = 200, description = "El override restaurado", body = SuccessEnvelope),
+        (status = 400, description = "Identificador inválido", body = ErrorBody),
+        (status = 403, description = "Rol no permitido o destino fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Override inexistente o fuera de alcance", body = ErrorBody),
+        (status = 409, description = "Choca con otro override activo (OVERRIDE_EXISTS)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn restore(
     State(state): State<AppState>,
     auth: Auth,
@@ -266,6 +368,18 @@ async fn restore(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/multiplier-overrides/{id}",
+    tag = "multiplier_overrides",
+    params(("id" = Uuid, Path, description = "The override")),
+    responses(
+        (status = 200, description = "El override", body = SuccessEnvelope),
+        (status = 400, description = "Identificador inválido", body = ErrorBody),
+        (status = 404, description = "Override inexistente o fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn one(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -275,6 +389,18 @@ async fn one(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/multiplier-overrides",
+    tag = "multiplier_overrides",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Una página de overrides visibles", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Filtro fuera de alcance (FORBIDDEN)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,

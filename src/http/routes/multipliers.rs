@@ -22,10 +22,12 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::{de, AppJson, AppPath, AppQuery, OptionalJson};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::routes::bancas::{
     decimal, finish, nullable, query_error, reason, text, validation_error, ReasonBody,
 };
+use crate::http::routes::ticket_reads::doc::{self, DistinctMethodIds, OptionalBodies};
 use crate::http::validate::Checks;
 use crate::services::multipliers::{
     self, Allowed, ListParams, MultiplierChanges, MultiplierError, NewMultiplier,
@@ -46,6 +48,15 @@ pub fn router() -> Router<AppState> {
             get(allowed_batch),
         )
 }
+
+/// The OpenAPI description of `/multipliers` and the allowed-multiplier pickers.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(create, list, one, update, toggle, restore, allowed, allowed_batch),
+    tags((name = "multipliers", description = "Multipliers of a lotería, and the multipliers a vendedor may sell")),
+    modifiers(&OptionalBodies, &DistinctMethodIds)
+)]
+pub struct ApiDoc;
 
 impl From<MultiplierError> for ApiError {
     fn from(e: MultiplierError) -> Self {
@@ -178,15 +189,26 @@ fn name_check(c: &mut Checks, name: Option<&str>) {
 // ---------------------------------------------------------------------------------------------
 // Bodies and queries.
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = multipliers::CreateBody)]
 struct CreateBody {
+    #[schema(value_type = Uuid, required = true)]
     loteria_id: Option<Uuid>,
+    /// 2–32 characters, unique among the lotería's active multipliers.
+    #[schema(value_type = String, required = true, min_length = 2, max_length = 32)]
     name: Option<String>,
+    /// 0.01–9999, 2 decimals.
+    #[schema(value_type = f64, required = true, minimum = 0.01, maximum = 9999)]
     value_x: Option<Decimal>,
+    /// Default `NUMERO`.
+    #[schema(value_type = Option<doc::BetType>, inline)]
     kind: Option<String>,
+    /// `YYYY-MM-DD`, or an RFC 3339 instant (its business date).
+    #[schema(value_type = Option<doc::DateOrDateTime>, inline)]
     applies_to_date: Option<String>,
     applies_to_sorteo_id: Option<Uuid>,
+    /// Default true.
     is_active: Option<bool>,
 }
 
@@ -223,14 +245,22 @@ impl CreateBody {
 }
 
 /// Partial update; `null` clears `appliesToDate`/`appliesToSorteoId`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = multipliers::UpdateBody)]
 struct UpdateBody {
     loteria_id: Option<Uuid>,
+    /// 2–32 characters.
+    #[schema(min_length = 2, max_length = 32)]
     name: Option<String>,
+    /// 0.01–9999, 2 decimals.
+    #[schema(minimum = 0.01, maximum = 9999)]
     value_x: Option<Decimal>,
+    #[schema(value_type = Option<doc::BetType>, inline)]
     kind: Option<String>,
+    /// `YYYY-MM-DD` or an RFC 3339 instant; `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<doc::DateOrDateTime>, inline)]
     applies_to_date: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     applies_to_sorteo_id: Option<Option<Uuid>>,
@@ -261,54 +291,80 @@ impl UpdateBody {
 }
 
 /// `DELETE /multipliers/:id {isActive}`: the state to set; no body deactivates.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = multipliers::ToggleBody)]
 struct ToggleBody {
+    /// The state to set (default false).
     is_active: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ListQuery {
+    /// Page number (default 1).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295.0)]
     page: Option<u32>,
+    /// Page size (default 20).
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u32>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::BetTypeFilter>, inline)]
     kind: Option<String>,
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     is_active: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     applies_to_sorteo_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     banca_id: Option<Uuid>,
     /// The reference's name for the text filter.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(max_length = 100)]
     q: Option<String>,
+    /// Text filter on the name, at most 100 characters.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(max_length = 100)]
     search: Option<String>,
+    /// Cache buster, ignored.
     #[serde(rename = "_")]
     _cache_buster: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AllowedQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(required = true, value_type = Uuid)]
     loteria_id: Option<String>,
+    /// Default `NUMERO`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::BetTypeFilter>, inline)]
     bet_type: Option<String>,
+    /// Cache buster, ignored.
     #[serde(rename = "_")]
     _cache_buster: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct BatchQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::BetTypeFilter>, inline)]
     bet_type: Option<String>,
+    /// Default true.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     is_active: Option<bool>,
+    /// Cache buster, ignored.
     #[serde(rename = "_")]
     _cache_buster: Option<String>,
 }
@@ -337,6 +393,20 @@ fn allowed_response(a: Allowed, total_key: &str) -> ApiResponse<Vec<MultiplierDt
 // ---------------------------------------------------------------------------------------------
 // Handlers.
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/multipliers",
+    tag = "multipliers",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "El multiplicador creado", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido (VALIDATION_ERROR) o lotería inexistente (INVALID_REFERENCE)", body = ErrorBody),
+        (status = 403, description = "Rol no permitido o lotería de otra banca (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Lotería no encontrada", body = ErrorBody),
+        (status = 409, description = "Ya existe un multiplicador activo con ese nombre (MULTIPLIER_EXISTS)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -350,6 +420,21 @@ async fn create(
     Ok(ApiResponse::created(row.into()))
 }
 
+#[utoipa::path(
+    method(put, patch),
+    path = "/api/v1/multipliers/{id}",
+    tag = "multipliers",
+    params(("id" = Uuid, Path, description = "The multiplier")),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "El multiplicador actualizado", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Rol no permitido o lotería de otra banca (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Multiplicador inexistente o fuera de alcance", body = ErrorBody),
+        (status = 409, description = "Ya existe un multiplicador activo con ese nombre (MULTIPLIER_EXISTS)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -364,6 +449,21 @@ async fn update(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/multipliers/{id}",
+    tag = "multipliers",
+    params(("id" = Uuid, Path, description = "The multiplier")),
+    request_body = Option<ToggleBody>,
+    responses(
+        (status = 200, description = "El multiplicador con isActive cambiado (sin cuerpo: desactivado)", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo o identificador inválido", body = ErrorBody),
+        (status = 403, description = "Rol no permitido o lotería de otra banca (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Multiplicador inexistente o fuera de alcance", body = ErrorBody),
+        (status = 409, description = "Reactivarlo choca con otro activo del mismo nombre (MULTIPLIER_EXISTS)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn toggle(
     State(state): State<AppState>,
     auth: Auth,
@@ -377,6 +477,21 @@ async fn toggle(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/multipliers/{id}/restore",
+    tag = "multipliers",
+    params(("id" = Uuid, Path, description = "The multiplier")),
+    request_body(content = Option<ReasonBody>, description = "Optional `{reason}`, 3–200 characters"),
+    responses(
+        (status = 200, description = "El multiplicador reactivado", body = SuccessEnvelope),
+        (status = 400, description = "Motivo inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Rol no permitido o lotería de otra banca (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Multiplicador inexistente o fuera de alcance", body = ErrorBody),
+        (status = 409, description = "Choca con otro activo del mismo nombre (MULTIPLIER_EXISTS)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn restore(
     State(state): State<AppState>,
     auth: Auth,
@@ -390,6 +505,18 @@ async fn restore(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/multipliers",
+    tag = "multipliers",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Una página de multiplicadores de las loterías visibles", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Banca fuera de alcance (FORBIDDEN)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -427,6 +554,18 @@ async fn list(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/multipliers/{id}",
+    tag = "multipliers",
+    params(("id" = Uuid, Path, description = "The multiplier")),
+    responses(
+        (status = 200, description = "El multiplicador", body = SuccessEnvelope),
+        (status = 400, description = "Identificador inválido", body = ErrorBody),
+        (status = 404, description = "Multiplicador inexistente o fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn one(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -436,6 +575,19 @@ async fn one(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/allowed-multipliers",
+    tag = "multipliers",
+    params(("id" = Uuid, Path, description = "The vendedor"), AllowedQuery),
+    responses(
+        (status = 200, description = "Los multiplicadores que el vendedor puede vender en la lotería; meta con la política aplicada", body = SuccessEnvelope),
+        (status = 400, description = "Falta loteriaId, valor inválido (VALIDATION_ERROR) o el usuario no es VENDEDOR (INVALID_USER_ROLE)", body = ErrorBody),
+        (status = 403, description = "Vendedor fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Vendedor o lotería no encontrados", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn allowed(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -464,6 +616,19 @@ async fn allowed(
     Ok(allowed_response(a, "totalActiveMultipliers"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/allowed-multipliers-batch",
+    tag = "multipliers",
+    params(("id" = Uuid, Path, description = "The vendedor"), BatchQuery),
+    responses(
+        (status = 200, description = "Los multiplicadores que el vendedor puede vender, de todas sus loterías", body = SuccessEnvelope),
+        (status = 400, description = "Valor inválido (VALIDATION_ERROR) o el usuario no es VENDEDOR (INVALID_USER_ROLE)", body = ErrorBody),
+        (status = 403, description = "Vendedor fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Vendedor no encontrado", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn allowed_batch(
     State(state): State<AppState>,
     Auth(actor): Auth,

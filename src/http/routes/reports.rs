@@ -37,9 +37,11 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::{de, AppPath, AppQuery};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::reports;
 use crate::http::routes::bancas::query_error;
+use crate::http::routes::ticket_reads::doc;
 use crate::services::report_scope::{ReportScope, Requested};
 use crate::services::reports::{
     self as svc, ExposureOptions, NumbersOptions, Paging, ReportFilter, TimeMetric, TrendBy,
@@ -79,6 +81,47 @@ pub fn router() -> Router<AppState> {
 }
 
 type Answer = Result<ApiResponse<Value>, ApiError>;
+
+/// The OpenAPI description of `/reports/*`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        summary,
+        winners_payments,
+        numbers_analysis,
+        numbers_detail,
+        cancelled,
+        exposure,
+        profitability,
+        time_analysis,
+        loterias,
+        ventanas_ranking,
+        vendedores_ranking,
+        commissions_chart,
+        winners_list
+    ),
+    tags((name = "reports", description = "Reports: tickets summary, winners and payments, numbers analysis, cancellations, exposure, profitability, time analysis, rankings, commissions chart, winners list"))
+)]
+pub struct ApiDoc;
+
+doc::doc_type!(BetTypeOrAllDoc = doc::filter_enum(&["NUMERO", "REVENTADO", "all"]));
+
+doc::doc_type!(PaymentStatusDoc = doc::filter_enum(&["all", "paid", "partial", "unpaid"]));
+
+doc::doc_type!(GroupByDoc = doc::filter_enum(&["hour", "day", "week", "month"]));
+
+doc::doc_type!(MetricDoc = doc::filter_enum(&["ventas", "tickets", "cancelaciones"]));
+
+doc::doc_type!(VentanaSortDoc = doc::filter_enum(&["ventas", "neto", "margin", "tickets"]));
+
+doc::doc_type!(VendedorSortDoc = doc::filter_enum(&["ventas", "tickets", "comisiones", "margen"]));
+
+doc::doc_type!(
+    /// A comma list of ticket statuses.
+    StatusesDoc = doc::text_pattern(
+            "^ *(ACTIVE|EVALUATED|PAID|PAGADO|CANCELLED|RESTORED|EXCLUDED)? *(, *(ACTIVE|EVALUATED|PAID|PAGADO|CANCELLED|RESTORED|EXCLUDED)? *)*$",
+        )
+);
 
 /// The longest period a report covers, in days.
 const MAX_DAYS: i64 = 366;
@@ -168,25 +211,47 @@ fn paging(page: &Page) -> impl Fn(i64) -> Value + Send + Sync + 'static {
 // ---------------------------------------------------------------------------------------------
 // GET /reports/tickets/summary
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SummaryQuery {
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     sorteo_id: Option<Uuid>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/tickets/summary",
+    tag = "reports",
+    params(SummaryQuery),
+    responses(
+        (status = 200, description = "Resumen de tickets del período; meta.source", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN o BANCA (FORBIDDEN), o filtro fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn summary(
     State(state): State<AppState>,
     auth: Auth,
@@ -222,37 +287,72 @@ async fn summary(
 // ---------------------------------------------------------------------------------------------
 // Queries of the period reports with the usual filters.
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct WinnersQuery {
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
+    /// Page number (default 1).
     #[serde(default)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295.0)]
     page: Option<u32>,
+    /// Page size (default 20).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u32>,
+    /// Default `all`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<PaymentStatusDoc>, inline)]
     payment_status: Option<String>,
+    /// Only prizes past their payment deadline.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     expired_only: Option<bool>,
+    /// A non-negative amount.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Amount>, inline)]
     min_payout: Option<String>,
+    /// A non-negative amount, at least `minPayout`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Amount>, inline)]
     max_payout: Option<String>,
+    /// `NUMERO`, `REVENTADO` or `all` (default, any case).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<BetTypeOrAllDoc>, inline)]
     bet_type: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/tickets/winners-payments",
+    tag = "reports",
+    params(WinnersQuery),
+    responses(
+        (status = 200, description = "Ganadores y sus pagos, paginado; meta.source", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN o BANCA (FORBIDDEN), o filtro fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn winners_payments(
     State(state): State<AppState>,
     auth: Auth,
@@ -319,37 +419,67 @@ async fn winners_payments(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NumbersQuery {
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
+    /// `NUMERO`, `REVENTADO` or `all` (default, any case).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<BetTypeOrAllDoc>, inline)]
     bet_type: Option<String>,
+    /// Rows returned (default 20).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     top: Option<u32>,
+    /// Also the previous period.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     include_comparison: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     include_winners: Option<bool>,
     /// Accepted; the per-number exposure of a sorteo is `/reports/tickets/exposure`.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     include_exposure: Option<bool>,
     /// `mine|all`: the role already decides the scope.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::ReportScope>, inline)]
     scope: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/tickets/numbers-analysis",
+    tag = "reports",
+    params(NumbersQuery),
+    responses(
+        (status = 200, description = "Números más jugados; meta.source", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN, BANCA o VENTANA (FORBIDDEN), o filtro fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn numbers_analysis(
     State(state): State<AppState>,
     auth: Auth,
@@ -393,27 +523,54 @@ async fn numbers_analysis(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct DetailQuery {
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
+    /// Required.
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(required = true, value_type = Uuid)]
     loteria_id: Option<Uuid>,
+    /// The number, 2 or 3 digits (required).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(required = true, pattern = "^[0-9]{2,3}$")]
     number: Option<String>,
+    /// `NUMERO`, `REVENTADO` or `all` (default, any case).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<BetTypeOrAllDoc>, inline)]
     bet_type: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/tickets/numbers-analysis/detail",
+    tag = "reports",
+    params(DetailQuery),
+    responses(
+        (status = 200, description = "Detalle de un número en una lotería; meta.source", body = SuccessEnvelope),
+        (status = 400, description = "Falta number o loteriaId, o filtro inválido (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN o BANCA (FORBIDDEN), o filtro fuera de alcance", body = ErrorBody),
+        (status = 404, description = "Lotería fuera de la banca", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn numbers_detail(
     State(state): State<AppState>,
     auth: Auth,
@@ -461,27 +618,52 @@ async fn numbers_detail(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CancelledQuery {
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
+    /// Page number (default 1).
     #[serde(default)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295.0)]
     page: Option<u32>,
+    /// Page size (default 20).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/tickets/cancelled",
+    tag = "reports",
+    params(CancelledQuery),
+    responses(
+        (status = 200, description = "Tickets anulados, paginado; meta.source", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN o BANCA (FORBIDDEN), o filtro fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn cancelled(
     State(state): State<AppState>,
     auth: Auth,
@@ -520,23 +702,46 @@ async fn cancelled(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ExposureQuery {
+    /// Required.
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(required = true, value_type = Uuid)]
     sorteo_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
+    /// Rows returned (default 20).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     top: Option<u32>,
+    /// A non-negative amount.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Amount>, inline)]
     min_exposure: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/tickets/exposure",
+    tag = "reports",
+    params(ExposureQuery),
+    responses(
+        (status = 200, description = "Exposición por número de un sorteo; meta.source", body = SuccessEnvelope),
+        (status = 400, description = "Falta sorteoId o filtro inválido o desconocido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN o BANCA (FORBIDDEN), o filtro fuera de alcance", body = ErrorBody),
+        (status = 404, description = "Sorteo fuera de la banca", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn exposure(
     State(state): State<AppState>,
     auth: Auth,
@@ -575,27 +780,52 @@ async fn exposure(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ProfitQuery {
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
+    /// Also the previous period.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     include_comparison: Option<bool>,
+    /// A trend by hour, day, week or month.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<GroupByDoc>, inline)]
     group_by: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/tickets/profitability",
+    tag = "reports",
+    params(ProfitQuery),
+    responses(
+        (status = 200, description = "Rentabilidad del período (meta.cache); meta.source", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN o BANCA (FORBIDDEN), o filtro fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn profitability(
     State(state): State<AppState>,
     auth: Auth,
@@ -642,25 +872,48 @@ async fn profitability(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct TimeQuery {
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
+    /// Default `ventas`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<MetricDoc>, inline)]
     metric: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/tickets/time-analysis",
+    tag = "reports",
+    params(TimeQuery),
+    responses(
+        (status = 200, description = "Ventas, tickets o anulaciones por hora y día; meta.source", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN o BANCA (FORBIDDEN), o filtro fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn time_analysis(
     State(state): State<AppState>,
     auth: Auth,
@@ -702,25 +955,48 @@ async fn time_analysis(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct LoteriasQuery {
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
+    /// Also the previous period.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     include_comparison: Option<bool>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/loterias/performance",
+    tag = "reports",
+    params(LoteriasQuery),
+    responses(
+        (status = 200, description = "Desempeño por lotería (meta.cache); meta.source", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN o BANCA (FORBIDDEN), o filtro fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn loterias(
     State(state): State<AppState>,
     auth: Auth,
@@ -754,27 +1030,53 @@ async fn loterias(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct VentanasQuery {
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
+    /// Rows returned (default 10).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 50)]
     top: Option<u32>,
+    /// Default `ventas`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<VentanaSortDoc>, inline)]
     sort_by: Option<String>,
+    /// Also the previous period.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     include_comparison: Option<bool>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/ventanas/ranking",
+    tag = "reports",
+    params(VentanasQuery),
+    responses(
+        (status = 200, description = "Ranking de ventanas (meta.cache); meta.source", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN o BANCA (FORBIDDEN), o filtro fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn ventanas_ranking(
     State(state): State<AppState>,
     auth: Auth,
@@ -818,29 +1120,56 @@ async fn ventanas_ranking(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct VendedoresQuery {
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
+    /// Rows returned (default 20).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     top: Option<u32>,
+    /// Default `ventas`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<VendedorSortDoc>, inline)]
     sort_by: Option<String>,
+    /// Also inactive vendedores.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     include_inactive: Option<bool>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/vendedores/ranking",
+    tag = "reports",
+    params(VendedoresQuery),
+    responses(
+        (status = 200, description = "Ranking de vendedores (meta.cache); meta.source", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango de más de 366 días (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN o BANCA (FORBIDDEN), o filtro fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn vendedores_ranking(
     State(state): State<AppState>,
     auth: Auth,
@@ -885,24 +1214,38 @@ async fn vendedores_ranking(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ChartQuery {
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
+    /// Required.
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(required = true, value_type = Uuid)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
+    /// Only these statuses (comma list).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<StatusesDoc>, inline)]
     ticket_status: Option<String>,
+    /// Not these statuses (comma list).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<StatusesDoc>, inline)]
     exclude_ticket_status: Option<String>,
 }
 
@@ -940,6 +1283,18 @@ fn statuses_of(field: &str, v: Option<&str>) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/vendedores/commissions-chart",
+    tag = "reports",
+    params(ChartQuery),
+    responses(
+        (status = 200, description = "Comisiones por vendedor de una ventana (meta.cache); meta.source", body = SuccessEnvelope),
+        (status = 400, description = "Falta ventanaId, estado desconocido o filtro inválido (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN o BANCA (FORBIDDEN), o filtro fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn commissions_chart(
     State(state): State<AppState>,
     auth: Auth,
@@ -984,13 +1339,29 @@ async fn commissions_chart(
 // ---------------------------------------------------------------------------------------------
 // GET /reports/winners-list/{sorteoId}
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct WinnersListQuery {
+    /// One seller (a VENDEDOR always sees itself).
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/winners-list/{sorteoId}",
+    tag = "reports",
+    params(("sorteoId" = Uuid, Path, description = "The sorteo"), WinnersListQuery),
+    responses(
+        (status = 200, description = "Ganadores del sorteo; meta.source", body = SuccessEnvelope),
+        (status = 400, description = "Identificador o filtro inválido o desconocido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Vendedor fuera de alcance", body = ErrorBody),
+        (status = 404, description = "Sorteo fuera de la banca", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn winners_list(
     State(state): State<AppState>,
     auth: Auth,

@@ -23,13 +23,16 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::{de, AppJson, AppPath, AppQuery, OptionalJson};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::routes::bancas::{nullable, reason, text, validation_error, ReasonBody};
+use crate::http::routes::ticket_reads::doc::{self, OptionalBodies};
 use crate::http::validate::Checks;
 use crate::services::restrictions::{
     self, ListFilter, RuleError, RuleGroup, RulePatch, ScopeInput, VendorRules, MAX_BATCH,
     MAX_CUTOFF_MINUTES,
 };
+use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, Type};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -52,6 +55,108 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/restrictions/{id}/restore", patch(restore))
 }
+
+/// The OpenAPI description of `/restrictions`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        create,
+        list,
+        list_grouped,
+        me,
+        bulk_update,
+        bulk_delete,
+        cron_health,
+        cron_execute,
+        rehydrate,
+        one,
+        update,
+        remove,
+        restore
+    ),
+    tags((name = "restrictions", description = "Restriction rules: per-ticket and cumulative limits, percentage limits, sales cutoffs, multiplier blocks; counter health")),
+    modifiers(&OptionalBodies)
+)]
+pub struct ApiDoc;
+
+/// A number, or the same as text; blank text is `null`.
+fn number_or_text(number: utoipa::openapi::schema::ObjectBuilder, text: &str) -> Schema {
+    Schema::AnyOf(
+        AnyOfBuilder::new()
+            .item(number)
+            .item(doc::text_pattern(text))
+            .build(),
+    )
+}
+
+const DECIMAL_TEXT: &str = "^ *([0-9]{1,12}(\\.[0-9]{1,2})?)? *$";
+const INTEGER_TEXT: &str = "^ *([0-9]{1,4})? *$";
+
+doc::doc_type!(
+    /// An amount of a rule: 0–999 999 999 999.99, 2 decimals.
+    AmountValue = number_or_text(
+        ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .minimum(Some(0))
+            .maximum(Some(999_999_999_999.99)),
+        DECIMAL_TEXT,
+    )
+);
+
+doc::doc_type!(
+    /// A percentage: more than 0, at most 100.
+    PercentageValue = number_or_text(
+        ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .exclusive_minimum(Some(0))
+            .maximum(Some(100)),
+        DECIMAL_TEXT,
+    )
+);
+
+doc::doc_type!(
+    /// An hour of the day, 0–23.
+    HourValue = number_or_text(
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(0))
+            .maximum(Some(23)),
+        INTEGER_TEXT,
+    )
+);
+
+doc::doc_type!(
+    /// Minutes before the draw, 0–1440.
+    CutoffMinutesValue = number_or_text(
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(0))
+            .maximum(Some(MAX_CUTOFF_MINUTES)),
+        INTEGER_TEXT,
+    )
+);
+
+doc::doc_type!(
+    /// A number of 2 or 3 digits (blank clears it), or on create a list of 1–1000 of them.
+    NumberValue = Schema::AnyOf(
+        AnyOfBuilder::new()
+            .item(doc::text_pattern("^([0-9]{2,3}| *)$"))
+            .item(
+                ArrayBuilder::new()
+                    .items(doc::text_pattern("^[0-9]{2,3}$"))
+                    .min_items(Some(1))
+                    .max_items(Some(MAX_BATCH)),
+            )
+            .build(),
+    )
+);
+
+doc::doc_type!(
+    /// `YYYY-MM-DD`, or a date-time whose date part is taken as written; blank clears it.
+    DateValue = doc::text_pattern(
+        "^ *((19[0-9]{2}|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}([T ].*)?)? *$"
+    )
+);
 
 impl From<RuleError> for ApiError {
     fn from(e: RuleError) -> Self {
@@ -231,47 +336,77 @@ impl From<RuleGroup> for GroupDto {
 
 /// Create and update body. Every key may be `null`; on update `null` clears the field.
 /// Amounts and integers may be JSON numbers or numeric strings (`""` is `null`).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = restrictions::RuleBody)]
 pub struct RuleBody {
+    /// The rule's scope: at most one of `bancaId`, `ventanaId`, `userId` (none: the active
+    /// banca).
     #[serde(default, deserialize_with = "nullable")]
     banca_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "nullable")]
     ventana_id: Option<Option<Uuid>>,
+    /// A vendedor.
     #[serde(default, deserialize_with = "nullable")]
     user_id: Option<Option<Uuid>>,
     /// Accepted and ignored (the existing client sends it).
     #[serde(default, rename = "restrictionType")]
     _restriction_type: Option<Value>,
+    /// The rule governs the number of the day (boolean, or `"true"`/`"false"`).
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<doc::BoolOrText>, inline)]
     is_auto_date: Option<Option<Value>>,
+    /// A number of 2 or 3 digits (`"05"`); on create also a list of 1–1000 of them (one rule
+    /// each).
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NumberValue>, inline)]
     number: Option<Option<Value>>,
+    /// Per-ticket limit on the number: more than 0, 2 decimals (a number or a numeric string).
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<AmountValue>, inline)]
     max_amount: Option<Option<Value>>,
+    /// Cumulative limit on the number: more than 0, 2 decimals.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<AmountValue>, inline)]
     max_total: Option<Option<Value>>,
+    /// Base of a percentage limit: 0 or more, 2 decimals.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<AmountValue>, inline)]
     base_amount: Option<Option<Value>>,
+    /// Percentage of the scope's sales: more than 0, at most 100.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<PercentageValue>, inline)]
     sales_percentage: Option<Option<Value>>,
+    /// The limit counts per vendedor (boolean or `"true"`/`"false"`).
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<doc::BoolOrText>, inline)]
     applies_to_vendedor: Option<Option<Value>>,
+    /// `YYYY-MM-DD` (a date-time's date part is taken as written).
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<DateValue>, inline)]
     applies_to_date: Option<Option<Value>>,
+    /// Hour of the day, 0–23 (a number or a numeric string).
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<HourValue>, inline)]
     applies_to_hour: Option<Option<Value>>,
+    /// Sales close this many minutes before the draw, 0–1440.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<CutoffMinutesValue>, inline)]
     sales_cutoff_minutes: Option<Option<Value>>,
     #[serde(default, deserialize_with = "nullable")]
     loteria_id: Option<Option<Uuid>>,
+    /// With no amount: the rule blocks this multiplier.
     #[serde(default, deserialize_with = "nullable")]
     multiplier_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "nullable")]
     sorteo_id: Option<Option<Uuid>>,
+    /// Shown to the seller when the rule refuses a sale, 1–255 characters.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(max_length = 255)]
     message: Option<Option<String>>,
+    /// Boolean or `"true"`/`"false"`.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<doc::BoolOrText>, inline)]
     is_active: Option<Option<Value>>,
 }
 
@@ -523,18 +658,27 @@ impl RuleBody {
 }
 
 /// `{ids, data}` of `PUT /restrictions/bulk`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = restrictions::BulkUpdateBody)]
 struct BulkUpdateBody {
+    /// 1–1000 rules (duplicates ignored).
+    #[schema(min_items = 1, max_items = 1000)]
     ids: Vec<Uuid>,
+    /// The changes, as on `PATCH /restrictions/{id}` (`number` a single number).
     data: RuleBody,
 }
 
 /// `{ids, reason?}` of `DELETE /restrictions/bulk`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = restrictions::BulkDeleteBody)]
 struct BulkDeleteBody {
+    /// 1–1000 rules (duplicates ignored).
+    #[schema(min_items = 1, max_items = 1000)]
     ids: Vec<Uuid>,
+    /// 3–200 characters (blank: none).
+    #[schema(max_length = 200)]
     reason: Option<String>,
 }
 
@@ -553,40 +697,60 @@ fn bulk_ids(ids: Vec<Uuid>) -> Result<Vec<Uuid>, ApiError> {
 
 /// `GET /restrictions` and `/grouped` query. Unknown keys are ignored (the existing system
 /// did, and the client relies on it).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct ListQuery {
+    /// Page number (default 1).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295.0)]
     page: Option<u32>,
+    /// Page size (default 20).
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u32>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     banca_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     user_id: Option<Uuid>,
+    /// Rules on this number.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
     number: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     id: Option<Uuid>,
+    /// A group of `GET /restrictions/grouped`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
     group_key: Option<String>,
+    /// Text in the message, number or names.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
     search: Option<String>,
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     is_active: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     has_cutoff: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     has_amount: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     has_auto_date: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     has_lottery_multiplier: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     multiplier_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     sorteo_id: Option<Uuid>,
 }
 
@@ -616,18 +780,37 @@ impl ListQuery {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct MeQuery {
+    /// The vendedor (default: the caller when it is a VENDEDOR).
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
+    /// Only the rules that apply to this sorteo.
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     sorteo_id: Option<Uuid>,
 }
 
 // ---------------------------------------------------------------------------------------------
 // Handlers.
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/restrictions",
+    tag = "restrictions",
+    request_body = RuleBody,
+    responses(
+        (status = 201, description = "Las reglas creadas (una por número)", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido, ámbito múltiple o banca requerida (VALIDATION_ERROR), referencia inexistente (INVALID_REFERENCE)", body = ErrorBody),
+        (status = 403, description = "Rol no permitido (VENDEDOR; VENTANA en reglas de corte) o ámbito fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Banca, ventana, vendedor, lotería, multiplicador o sorteo no encontrados", body = ErrorBody),
+        (status = 409, description = "Ya existe una regla activa igual en el ámbito (RULE_EXISTS)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -641,6 +824,21 @@ async fn create(
     ))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/restrictions/{id}",
+    tag = "restrictions",
+    params(("id" = Uuid, Path, description = "The rule")),
+    request_body = RuleBody,
+    responses(
+        (status = 200, description = "La regla actualizada", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido, ámbito múltiple o banca requerida (VALIDATION_ERROR), referencia inexistente (INVALID_REFERENCE)", body = ErrorBody),
+        (status = 403, description = "Rol no permitido (VENDEDOR; VENTANA en reglas de corte) o ámbito fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Regla inexistente o de otra banca", body = ErrorBody),
+        (status = 409, description = "Ya existe una regla activa igual en el ámbito (RULE_EXISTS)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -653,6 +851,20 @@ async fn update(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/restrictions/{id}",
+    tag = "restrictions",
+    params(("id" = Uuid, Path, description = "The rule")),
+    request_body(content = Option<ReasonBody>, description = "Optional `{reason}`, 3–200 characters"),
+    responses(
+        (status = 200, description = "La regla dada de baja", body = SuccessEnvelope),
+        (status = 400, description = "Motivo inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Rol no permitido (VENDEDOR; VENTANA en reglas de corte) o ámbito fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Regla inexistente o de otra banca", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn remove(
     State(state): State<AppState>,
     auth: Auth,
@@ -665,6 +877,21 @@ async fn remove(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/restrictions/{id}/restore",
+    tag = "restrictions",
+    params(("id" = Uuid, Path, description = "The rule")),
+    request_body(content = Option<ReasonBody>, description = "Optional `{reason}`, 3–200 characters"),
+    responses(
+        (status = 200, description = "La regla restaurada", body = SuccessEnvelope),
+        (status = 400, description = "Motivo inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Rol no permitido (VENDEDOR; VENTANA en reglas de corte) o ámbito fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Regla inexistente o de otra banca", body = ErrorBody),
+        (status = 409, description = "Ya existe una regla activa igual en el ámbito (RULE_EXISTS)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn restore(
     State(state): State<AppState>,
     auth: Auth,
@@ -677,6 +904,20 @@ async fn restore(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/restrictions/bulk",
+    tag = "restrictions",
+    request_body = BulkUpdateBody,
+    responses(
+        (status = 200, description = "Las reglas actualizadas", body = SuccessEnvelope),
+        (status = 400, description = "ids fuera de 1–1000 o cambios inválidos (VALIDATION_ERROR, campos como data.<campo>)", body = ErrorBody),
+        (status = 403, description = "Rol no permitido (VENDEDOR; VENTANA en reglas de corte) o ámbito fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Alguna regla inexistente o de otra banca", body = ErrorBody),
+        (status = 409, description = "Ya existe una regla activa igual en el ámbito (RULE_EXISTS)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn bulk_update(
     State(state): State<AppState>,
     auth: Auth,
@@ -701,6 +942,19 @@ async fn bulk_update(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/restrictions/bulk",
+    tag = "restrictions",
+    request_body = BulkDeleteBody,
+    responses(
+        (status = 200, description = "Las reglas dadas de baja", body = SuccessEnvelope),
+        (status = 400, description = "ids fuera de 1–1000 o motivo inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Rol no permitido (VENDEDOR; VENTANA en reglas de corte) o ámbito fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Alguna regla inexistente o de otra banca", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn bulk_delete(
     State(state): State<AppState>,
     auth: Auth,
@@ -718,6 +972,18 @@ async fn bulk_delete(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/restrictions",
+    tag = "restrictions",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Una página de reglas visibles", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Filtro fuera de alcance (FORBIDDEN)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -736,6 +1002,18 @@ async fn list(
     Ok(ApiResponse::ok(rows.into_iter().map(RuleDto::from).collect()).with_meta(page.meta(total)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/restrictions/grouped",
+    tag = "restrictions",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Una página de grupos de reglas iguales salvo el número (groupKey, ids, numbers)", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Filtro fuera de alcance (FORBIDDEN)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn list_grouped(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -757,6 +1035,19 @@ async fn list_grouped(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/restrictions/{id}",
+    tag = "restrictions",
+    params(("id" = Uuid, Path, description = "The rule")),
+    responses(
+        (status = 200, description = "La regla", body = SuccessEnvelope),
+        (status = 400, description = "Identificador inválido", body = ErrorBody),
+        (status = 403, description = "Sin permiso (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Regla inexistente o de otra banca", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn one(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -782,6 +1073,19 @@ impl From<VendorRules> for VendorRulesDto {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/restrictions/me",
+    tag = "restrictions",
+    params(MeQuery),
+    responses(
+        (status = 200, description = "Las reglas que aplican al vendedor: {general, vendorSpecific}", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o falta vendedorId (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Vendedor fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Vendedor o sorteo no encontrados", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn me(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -973,6 +1277,16 @@ async fn health_with_jobs(state: &AppState, dto: HealthDto) -> Result<Value, Api
     Ok(v)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/restrictions/cron-health",
+    tag = "restrictions",
+    responses(
+        (status = 200, description = "Salud de las reglas y de los contadores por número; sección jobs", body = SuccessEnvelope),
+        (status = 403, description = "Solo ADMIN (FORBIDDEN)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn cron_health(
     State(state): State<AppState>,
     auth: Auth,
@@ -985,6 +1299,18 @@ async fn cron_health(
 /// (409 `JOB_ALREADY_RUNNING` while a run is in progress), then answers the report with the
 /// run under `execution`. The sale path resolves the auto-date number by itself; the job
 /// keeps the stored numbers (what lists show) on today's day.
+#[utoipa::path(
+    post,
+    path = "/api/v1/restrictions/cron-health/execute",
+    tag = "restrictions",
+    responses(
+        (status = 200, description = "El reporte de salud con la ejecución bajo execution", body = SuccessEnvelope),
+        (status = 403, description = "Solo ADMIN (FORBIDDEN)", body = ErrorBody),
+        (status = 409, description = "El trabajo ya está en ejecución (JOB_ALREADY_RUNNING)", body = ErrorBody),
+        (status = 500, description = "El trabajo falló; el detalle queda en su ejecución (JOB_FAILED)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn cron_execute(
     State(state): State<AppState>,
     auth: Auth,
@@ -1040,6 +1366,20 @@ struct SorteoCheckDto {
     counters: CounterCheckDto,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/restrictions/rehydrate/{sorteoId}",
+    tag = "restrictions",
+    params(("sorteoId" = Uuid, Path, description = "The sorteo")),
+    responses(
+        (status = 200, description = "Los contadores del sorteo reconstruidos, con lo que estaba mal", body = SuccessEnvelope),
+        (status = 400, description = "Identificador inválido", body = ErrorBody),
+        (status = 403, description = "Solo ADMIN (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Sorteo no encontrado", body = ErrorBody),
+        (status = 409, description = "Choque de transacciones (TRANSACTION_CONFLICT)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn rehydrate(
     State(state): State<AppState>,
     auth: Auth,

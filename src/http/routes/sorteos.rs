@@ -28,6 +28,7 @@ use crate::http::auth::{forbidden, Auth};
 use crate::http::envelope::ApiResponse;
 use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::{de, AppJson, AppPath, AppQuery, OptionalJson};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::routes::bancas::{
     finish, nullable, query_error, reason, validation_error, ReasonBody,
@@ -68,11 +69,138 @@ pub fn router() -> Router<AppState> {
 
 /// `PATCH /sorteos/:id/<action>` for the transitions that take no body.
 fn action_route(action: Action) -> axum::routing::MethodRouter<AppState> {
-    patch(
-        move |State(state): State<AppState>, auth: Auth, AppPath(id): AppPath<Uuid>| async move {
-            transition(&state, &auth, id, action, None).await
-        },
-    )
+    match action {
+        Action::Open => patch(open),
+        Action::Close => patch(close),
+        Action::ForceOpen => patch(force_open),
+        Action::ActivateAndOpen => patch(activate_and_open),
+        Action::ResetToScheduled => patch(reset_to_scheduled),
+        other => patch(
+            move |State(state): State<AppState>, auth: Auth, AppPath(id): AppPath<Uuid>| async move {
+                transition(&state, &auth, id, other, None).await
+            },
+        ),
+    }
+}
+
+/// SCHEDULED → OPEN (the sorteo must be active).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sorteos/{id}/open",
+    tag = "sorteos",
+    params(("id" = Uuid, Path, description = "Sorteo id")),
+    responses(
+        (status = 200, description = "The sorteo, OPEN", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (sorteo or lotería)", body = ErrorBody),
+        (status = 409, description = "INVALID_SORTEO_STATE, SORTEO_INACTIVE, SORTEO_HAS_RESULT, LOTERIA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
+async fn open(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    transition(&state, &auth, id, Action::Open, None).await
+}
+
+/// OPEN → CLOSED.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sorteos/{id}/close",
+    tag = "sorteos",
+    params(("id" = Uuid, Path, description = "Sorteo id")),
+    responses(
+        (status = 200, description = "The sorteo, CLOSED", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (sorteo or lotería)", body = ErrorBody),
+        (status = 409, description = "INVALID_SORTEO_STATE, SORTEO_INACTIVE, SORTEO_HAS_RESULT, LOTERIA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
+async fn close(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    transition(&state, &auth, id, Action::Close, None).await
+}
+
+/// Opens a sorteo whatever its schedule says.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sorteos/{id}/force-open",
+    tag = "sorteos",
+    params(("id" = Uuid, Path, description = "Sorteo id")),
+    responses(
+        (status = 200, description = "The sorteo, OPEN", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (sorteo or lotería)", body = ErrorBody),
+        (status = 409, description = "INVALID_SORTEO_STATE, SORTEO_INACTIVE, SORTEO_HAS_RESULT, LOTERIA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
+async fn force_open(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    transition(&state, &auth, id, Action::ForceOpen, None).await
+}
+
+/// Activates an inactive sorteo and opens it.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sorteos/{id}/activate-and-open",
+    tag = "sorteos",
+    params(("id" = Uuid, Path, description = "Sorteo id")),
+    responses(
+        (status = 200, description = "The sorteo, active and OPEN", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (sorteo or lotería)", body = ErrorBody),
+        (status = 409, description = "INVALID_SORTEO_STATE, SORTEO_INACTIVE, SORTEO_HAS_RESULT, LOTERIA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
+async fn activate_and_open(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    transition(&state, &auth, id, Action::ActivateAndOpen, None).await
+}
+
+/// Back to SCHEDULED (not once it has a result).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sorteos/{id}/reset-to-scheduled",
+    tag = "sorteos",
+    params(("id" = Uuid, Path, description = "Sorteo id")),
+    responses(
+        (status = 200, description = "The sorteo, SCHEDULED", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (sorteo or lotería)", body = ErrorBody),
+        (status = 409, description = "INVALID_SORTEO_STATE, SORTEO_INACTIVE, SORTEO_HAS_RESULT, LOTERIA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
+async fn reset_to_scheduled(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<ApiResponse<SorteoDto>, ApiError> {
+    transition(&state, &auth, id, Action::ResetToScheduled, None).await
 }
 
 impl From<SorteoError> for ApiError {
@@ -281,10 +409,12 @@ fn digits(c: &mut Checks, v: Option<i64>) -> Option<u8> {
 }
 
 /// `POST /sorteos`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = sorteos::CreateBody)]
 struct CreateBody {
     loteria_id: Option<Uuid>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     scheduled_at: Option<Value>,
     name: Option<String>,
     digits: Option<i64>,
@@ -321,13 +451,15 @@ impl CreateBody {
 }
 
 /// `PUT|PATCH /sorteos/:id`: only these fields (domain-money §1.3).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = sorteos::UpdateBody)]
 struct UpdateBody {
     loteria_id: Option<Uuid>,
     name: Option<String>,
     digits: Option<i64>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     scheduled_at: Option<Option<Value>>,
     is_active: Option<bool>,
 }
@@ -357,34 +489,41 @@ impl UpdateBody {
 }
 
 /// `PATCH /sorteos/:id/set-active`: `{isActive}`; without it the flag is toggled.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = sorteos::SetActiveBody)]
 struct SetActiveBody {
     is_active: Option<bool>,
 }
 
 /// `GET /sorteos` (strict, domain-money §1.9).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     page: Option<u32>,
     page_size: Option<u32>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
     loteria_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = sorteo_status)]
     status: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
     search: Option<String>,
     #[serde(default, deserialize_with = "de::opt_bool")]
     is_active: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::date_token)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::day)]
     from_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = crate::http::openapi::params::day)]
     to_date: Option<String>,
     /// `hour` or `loteria-hour`: groups of draws by local time of day (and lotería).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(schema_with = group_by)]
     group_by: Option<String>,
     #[serde(rename = "_")]
     _cache_buster: Option<String>,
@@ -440,6 +579,14 @@ fn group_sorteos(rows: &[SorteoView], by_loteria: bool, tz: Tz) -> Vec<SorteoGro
         }
     }
     groups
+}
+
+fn sorteo_status() -> utoipa::openapi::Object {
+    crate::http::openapi::params::text_enum(&["SCHEDULED", "OPEN", "EVALUATED", "CLOSED"])
+}
+
+fn group_by() -> utoipa::openapi::Object {
+    crate::http::openapi::params::text_enum(&["hour", "loteria-hour"])
 }
 
 /// `YYYY-MM-DD` of a query key.
@@ -515,6 +662,21 @@ impl ListQuery {
 
 const WRITERS: &[Role] = &[Role::Admin, Role::Banca];
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/sorteos",
+    tag = "sorteos",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The sorteo created", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (sorteo or lotería)", body = ErrorBody),
+        (status = 409, description = "SORTEO_EXISTS, LOTERIA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -527,6 +689,22 @@ async fn create(
     Ok(ApiResponse::created(SorteoDto::new(v, tz)))
 }
 
+#[utoipa::path(
+    method(put, patch),
+    path = "/api/v1/sorteos/{id}",
+    tag = "sorteos",
+    params(("id" = Uuid, Path, description = "Sorteo id")),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The sorteo updated", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (sorteo or lotería)", body = ErrorBody),
+        (status = 409, description = "SORTEO_EXISTS, INVALID_SORTEO_STATE, SORTEO_INACTIVE, SORTEO_HAS_RESULT, LOTERIA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -540,6 +718,22 @@ async fn update(
     Ok(ApiResponse::ok(SorteoDto::new(v, tz)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sorteos/{id}",
+    tag = "sorteos",
+    params(("id" = Uuid, Path, description = "Sorteo id")),
+    request_body(content = Option<ReasonBody>, description = "Optional `{reason}`"),
+    responses(
+        (status = 200, description = "The sorteo, soft-deleted", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (sorteo or lotería)", body = ErrorBody),
+        (status = 409, description = "INVALID_SORTEO_STATE, SORTEO_INACTIVE, SORTEO_HAS_RESULT, LOTERIA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn remove(
     State(state): State<AppState>,
     auth: Auth,
@@ -556,6 +750,22 @@ async fn remove(
     )))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sorteos/{id}/restore",
+    tag = "sorteos",
+    params(("id" = Uuid, Path, description = "Sorteo id")),
+    request_body(content = Option<ReasonBody>, description = "Optional `{reason}`"),
+    responses(
+        (status = 200, description = "The sorteo, restored", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (sorteo or lotería)", body = ErrorBody),
+        (status = 409, description = "INVALID_SORTEO_STATE, SORTEO_INACTIVE, SORTEO_HAS_RESULT, LOTERIA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn restore(
     State(state): State<AppState>,
     auth: Auth,
@@ -588,6 +798,22 @@ async fn transition(
     )))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sorteos/{id}/set-active",
+    tag = "sorteos",
+    params(("id" = Uuid, Path, description = "Sorteo id")),
+    request_body(content = Option<SetActiveBody>, description = "Optional `{isActive}`; without it the flag toggles"),
+    responses(
+        (status = 200, description = "The sorteo", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (sorteo or lotería)", body = ErrorBody),
+        (status = 409, description = "INVALID_SORTEO_STATE, SORTEO_INACTIVE, SORTEO_HAS_RESULT, LOTERIA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn set_active(
     State(state): State<AppState>,
     auth: Auth,
@@ -598,6 +824,19 @@ async fn set_active(
     transition(&state, &auth, id, Action::SetActive, value).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/sorteos",
+    tag = "sorteos",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Sorteos (or groups with `groupBy`); `meta` has the page", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -644,6 +883,20 @@ async fn list(
     Ok(ApiResponse::ok(serde_json::to_value(dtos).unwrap_or_default()).with_meta(page.meta(total)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/sorteos/{id}",
+    tag = "sorteos",
+    params(("id" = Uuid, Path, description = "Sorteo id")),
+    responses(
+        (status = 200, description = "The sorteo", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn one(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -692,9 +945,11 @@ impl From<EvaluationError> for ApiError {
 }
 
 /// `PATCH /sorteos/:id/evaluate`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = sorteos::EvaluateBody)]
 struct EvaluateBody {
+    #[schema(pattern = "^[0-9]{1,3}$")]
     winning_number: Option<String>,
     extra_multiplier_id: Option<Uuid>,
     extra_outcome_code: Option<String>,
@@ -728,8 +983,9 @@ impl EvaluateBody {
 }
 
 /// `PATCH /sorteos/:id/revert-evaluation`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = sorteos::RevertBody)]
 struct RevertBody {
     reason: Option<String>,
     force: Option<bool>,
@@ -744,6 +1000,22 @@ struct EvaluationDto {
     winners_count: i64,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sorteos/{id}/evaluate",
+    tag = "sorteos",
+    params(("id" = Uuid, Path, description = "Sorteo id")),
+    request_body = EvaluateBody,
+    responses(
+        (status = 200, description = "The sorteo, EVALUATED, with `winnersCount`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (sorteo or lotería)", body = ErrorBody),
+        (status = 409, description = "INVALID_SORTEO_STATE, SORTEO_INACTIVE, SORTEO_HAS_RESULT, LOTERIA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn evaluate(
     State(state): State<AppState>,
     auth: Auth,
@@ -760,6 +1032,22 @@ async fn evaluate(
     }))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sorteos/{id}/revert-evaluation",
+    tag = "sorteos",
+    params(("id" = Uuid, Path, description = "Sorteo id")),
+    request_body(content = Option<RevertBody>, description = "Optional `{reason, force}`"),
+    responses(
+        (status = 200, description = "The sorteo back to its state before the result, with `winnersCount`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (sorteo or lotería)", body = ErrorBody),
+        (status = 409, description = "PRIZES_ALREADY_PAID, INVALID_SORTEO_STATE, SORTEO_INACTIVE, SORTEO_HAS_RESULT, LOTERIA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn revert_evaluation(
     State(state): State<AppState>,
     auth: Auth,
@@ -792,3 +1080,22 @@ async fn revert_evaluation(
         winners_count: out.winners_count,
     }))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    create,
+    update,
+    remove,
+    restore,
+    open,
+    close,
+    force_open,
+    activate_and_open,
+    set_active,
+    reset_to_scheduled,
+    evaluate,
+    revert_evaluation,
+    list,
+    one
+))]
+pub struct ApiDoc;

@@ -29,6 +29,7 @@ use crate::http::auth::{forbidden, Auth};
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::{AppJson, AppQuery};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::routes::bancas::nullable;
 use crate::http::validate::Checks;
 use crate::jobs::engine::{self, RunRow};
@@ -42,15 +43,9 @@ pub fn router() -> Router<AppState> {
             get(read_config).patch(update_config),
         )
         .route("/api/v1/sorteos/auto-status", get(status))
-        .route(
-            "/api/v1/sorteos/auto-open/execute",
-            post(|state: State<AppState>, auth: Auth| execute(state, auth, SorteoJob::Open, None)),
-        )
+        .route("/api/v1/sorteos/auto-open/execute", post(execute_open))
         .route("/api/v1/sorteos/auto-create/execute", post(execute_create))
-        .route(
-            "/api/v1/sorteos/auto-close/execute",
-            post(|state: State<AppState>, auth: Auth| execute(state, auth, SorteoJob::Close, None)),
-        )
+        .route("/api/v1/sorteos/auto-close/execute", post(execute_close))
 }
 
 /// Runs read per job to find its last execution.
@@ -144,6 +139,17 @@ async fn config_dto(state: &AppState, c: AutoConfigRow) -> Result<ConfigDto, Api
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/sorteos/auto-config",
+    tag = "sorteos_auto",
+    responses(
+        (status = 200, description = "The automation flags, cron schedules and their last runs", body = SuccessEnvelope),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN only)", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn read_config(
     State(state): State<AppState>,
     auth: Auth,
@@ -157,8 +163,9 @@ async fn read_config(
 }
 
 /// `PATCH /sorteos/auto-config`: every key optional, nothing else accepted.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = sorteos_auto::PatchBody)]
 struct PatchBody {
     #[serde(default, deserialize_with = "nullable")]
     auto_open_enabled: Option<Option<bool>>,
@@ -220,6 +227,19 @@ fn check_cron(c: &mut Checks, field: &str, v: Option<Option<String>>) -> Option<
     }
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sorteos/auto-config",
+    tag = "sorteos_auto",
+    request_body = PatchBody,
+    responses(
+        (status = 200, description = "The configuration, updated", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN only)", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn update_config(
     State(state): State<AppState>,
     auth: Auth,
@@ -301,6 +321,16 @@ fn health(h: &JobHistory, now: DateTime<Utc>) -> JobHealth {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/sorteos/auto-status",
+    tag = "sorteos_auto",
+    responses(
+        (status = 200, description = "`{open, create, close}` job health and the three flags", body = SuccessEnvelope),
+        (status = 401, body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn status(
     State(state): State<AppState>,
     _auth: Auth,
@@ -323,12 +353,27 @@ async fn status(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct CreateQuery {
     days_ahead: Option<i64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/sorteos/auto-create/execute",
+    tag = "sorteos_auto",
+    params(CreateQuery),
+    responses(
+        (status = 200, description = "The auto-create run's counts; with `runId` and `job`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR (daysAhead)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 409, description = "JOB_ALREADY_RUNNING", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn execute_create(
     state: State<AppState>,
     auth: Auth,
@@ -351,6 +396,40 @@ async fn execute_create(
         Some(q.days_ahead.unwrap_or(1)),
     )
     .await
+}
+
+/// Opens the sorteos due now (the auto-open job, run by hand).
+#[utoipa::path(
+    post,
+    path = "/api/v1/sorteos/auto-open/execute",
+    tag = "sorteos_auto",
+    responses(
+        (status = 200, description = "The auto-open run's counts; with `runId` and `job`", body = SuccessEnvelope),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 409, description = "JOB_ALREADY_RUNNING", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
+async fn execute_open(state: State<AppState>, auth: Auth) -> Result<ApiResponse<Value>, ApiError> {
+    execute(state, auth, SorteoJob::Open, None).await
+}
+
+/// Closes the sorteos past their cutoff (the auto-close job, run by hand).
+#[utoipa::path(
+    post,
+    path = "/api/v1/sorteos/auto-close/execute",
+    tag = "sorteos_auto",
+    responses(
+        (status = 200, description = "The auto-close run's counts; with `runId` and `job`", body = SuccessEnvelope),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 409, description = "JOB_ALREADY_RUNNING", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
+async fn execute_close(state: State<AppState>, auth: Auth) -> Result<ApiResponse<Value>, ApiError> {
+    execute(state, auth, SorteoJob::Close, None).await
 }
 
 /// Runs `job` now through the engine and answers its counts.
@@ -390,3 +469,14 @@ async fn execute(
     data.insert("job".into(), json!(report.job));
     Ok(ApiResponse::ok(Value::Object(data)))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    read_config,
+    update_config,
+    status,
+    execute_open,
+    execute_create,
+    execute_close
+))]
+pub struct ApiDoc;

@@ -16,7 +16,9 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::{AppJson, AppPath, OptionalJson};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::routes::bancas::validation_error;
+use crate::http::routes::ticket_reads::doc::OptionalBodies;
 use crate::http::routes::tickets::ticket_answer;
 use crate::services::payments::{self, normalize_method, PayOutcome, PayRequest};
 
@@ -40,34 +42,61 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+/// The OpenAPI description of the prize payment routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(pay, reverse_payment, finalize_payment, create, get_one, update, reverse, history),
+    tags((name = "ticket_payments", description = "Prize payments of winning tickets: pay, reverse, finalize, history")),
+    modifiers(&OptionalBodies)
+)]
+pub struct ApiDoc;
+
 /// `POST /tickets/:id/pay` (strict).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = ticket_payments::PayBody)]
 pub struct PayBody {
+    /// More than 0, at most 1 000 000 000, 2 decimals; at most what the prize still owes.
+    #[schema(exclusive_minimum = 0, maximum = 1_000_000_000)]
     amount_paid: Decimal,
+    /// `cash` (default), `transfer`, `check` or `other`; anything else is `cash`.
     #[serde(default)]
     method: Option<String>,
+    /// At most 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     notes: Option<String>,
+    /// The payment closes the prize even when partial.
     #[serde(default)]
     is_final: Option<bool>,
+    /// 8–100 characters; a repeated key answers the first payment.
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 100)]
     idempotency_key: Option<String>,
 }
 
 /// `POST /ticket-payments` (strict): the same payment, with the ticket in the body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = ticket_payments::CreateBody)]
 pub struct CreateBody {
     ticket_id: Uuid,
+    /// More than 0, at most 1 000 000 000, 2 decimals; at most what the prize still owes.
+    #[schema(exclusive_minimum = 0, maximum = 1_000_000_000)]
     amount_paid: Decimal,
+    /// `cash` (default), `transfer`, `check` or `other`; anything else is `cash`.
     #[serde(default)]
     method: Option<String>,
+    /// At most 300 characters.
     #[serde(default)]
+    #[schema(max_length = 300)]
     notes: Option<String>,
+    /// The payment closes the prize even when partial.
     #[serde(default)]
     is_final: Option<bool>,
+    /// 8–100 characters; a repeated key answers the first payment (200, `meta.cached`).
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 100)]
     idempotency_key: Option<String>,
     /// Accepted and ignored: the ventana is the ticket's.
     #[serde(default)]
@@ -75,26 +104,38 @@ pub struct CreateBody {
     ventana_id: Option<Uuid>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The optional body of the reversals.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = ticket_payments::ReverseBody)]
 pub struct ReverseBody {
+    /// 5–500 characters (blank: none).
     #[serde(default)]
+    #[schema(max_length = 500, pattern = "^(\\s*|\\s*\\S[\\s\\S]{3,}\\S\\s*)$")]
     reason: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The optional body of `finalize-payment`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = ticket_payments::FinalizeBody)]
 pub struct FinalizeBody {
+    /// At most 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     notes: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `PATCH /ticket-payments/:id`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = ticket_payments::UpdateBody)]
 pub struct UpdateBody {
     #[serde(default)]
     is_final: Option<bool>,
+    /// At most 300 characters.
     #[serde(default)]
+    #[schema(max_length = 300)]
     notes: Option<String>,
 }
 
@@ -177,6 +218,21 @@ fn pay_request(
 }
 
 /// `POST /tickets/:id/pay`: registers a payment; answers the ticket.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/pay",
+    tag = "ticket_payments",
+    params(("id" = Uuid, Path, description = "The ticket")),
+    request_body = PayBody,
+    responses(
+        (status = 200, description = "El ticket, como GET /tickets/{id}", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido (VALIDATION_ERROR), identificador inválido o estado del ticket que no lo permite (INVALID_TICKET_STATUS)", body = ErrorBody),
+        (status = 403, description = "Rol sin permiso para pagar, o ticket fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Ticket inexistente o fuera de alcance (TICKET_NOT_FOUND)", body = ErrorBody),
+        (status = 409, description = "Ticket no ganador, anulado, ya pagado, pago mayor que el premio, clave idempotente con otro cuerpo (TICKET_NOT_WINNER, TICKET_CANCELLED, PAYMENT_ALREADY_COMPLETE, PAYMENT_EXCEEDS_PRIZE, IDEMPOTENCY_PAYLOAD_MISMATCH…)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn pay(
     State(state): State<AppState>,
     auth: Auth,
@@ -198,6 +254,21 @@ async fn pay(
 }
 
 /// `POST /tickets/:id/reverse-payment`: reverses the latest payment; answers the ticket.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/reverse-payment",
+    tag = "ticket_payments",
+    params(("id" = Uuid, Path, description = "The ticket")),
+    request_body = Option<ReverseBody>,
+    responses(
+        (status = 200, description = "El ticket, como GET /tickets/{id}", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido (VALIDATION_ERROR), identificador inválido o estado del ticket que no lo permite (INVALID_TICKET_STATUS)", body = ErrorBody),
+        (status = 403, description = "Rol sin permiso para pagar, o ticket fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Ticket inexistente o fuera de alcance (TICKET_NOT_FOUND)", body = ErrorBody),
+        (status = 409, description = "Sin pago que revertir, ya revertido o sorteo cerrado (NO_PAYMENT_TO_REVERSE, PAYMENT_ALREADY_REVERSED, SORTEO_CLOSED)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn reverse_payment(
     State(state): State<AppState>,
     auth: Auth,
@@ -221,6 +292,21 @@ async fn reverse_payment(
 }
 
 /// `POST /tickets/:id/finalize-payment`: the latest partial payment becomes final.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/finalize-payment",
+    tag = "ticket_payments",
+    params(("id" = Uuid, Path, description = "The ticket")),
+    request_body = Option<FinalizeBody>,
+    responses(
+        (status = 200, description = "El ticket, como GET /tickets/{id}", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido (VALIDATION_ERROR), identificador inválido o estado del ticket que no lo permite (INVALID_TICKET_STATUS)", body = ErrorBody),
+        (status = 403, description = "Rol sin permiso para pagar, o ticket fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Ticket inexistente o fuera de alcance (TICKET_NOT_FOUND)", body = ErrorBody),
+        (status = 409, description = "Sin pago parcial que finalizar o ya final (NO_PAYMENT_TO_FINALIZE, PAYMENT_ALREADY_FINAL)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn finalize_payment(
     State(state): State<AppState>,
     auth: Auth,
@@ -245,6 +331,21 @@ async fn finalize_payment(
 
 /// `POST /ticket-payments`: the same payment as `/tickets/:id/pay`; answers the payment (201,
 /// or 200 with `meta.cached` on a replay).
+#[utoipa::path(
+    post,
+    path = "/api/v1/ticket-payments",
+    tag = "ticket_payments",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "El pago registrado", body = SuccessEnvelope),
+        (status = 200, description = "Repetición idempotente: el pago ya registrado, con meta.cached", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido (VALIDATION_ERROR), identificador inválido o estado del ticket que no lo permite (INVALID_TICKET_STATUS)", body = ErrorBody),
+        (status = 403, description = "Rol sin permiso para pagar, o ticket fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Ticket inexistente o fuera de alcance (TICKET_NOT_FOUND)", body = ErrorBody),
+        (status = 409, description = "Ticket no ganador, anulado, ya pagado, pago mayor que el premio, clave idempotente con otro cuerpo (TICKET_NOT_WINNER, TICKET_CANCELLED, PAYMENT_ALREADY_COMPLETE, PAYMENT_EXCEEDS_PRIZE, IDEMPOTENCY_PAYLOAD_MISMATCH…)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -272,6 +373,19 @@ async fn create(
 }
 
 /// `GET /ticket-payments/:id`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/ticket-payments/{id}",
+    tag = "ticket_payments",
+    params(("id" = Uuid, Path, description = "The payment")),
+    responses(
+        (status = 200, description = "El pago", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido (VALIDATION_ERROR), identificador inválido o estado del ticket que no lo permite (INVALID_TICKET_STATUS)", body = ErrorBody),
+        (status = 403, description = "Rol sin permiso para pagar, o ticket fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Pago inexistente o fuera de alcance (PAYMENT_NOT_FOUND)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn get_one(
     State(state): State<AppState>,
     auth: Auth,
@@ -282,6 +396,21 @@ async fn get_one(
 }
 
 /// `PATCH /ticket-payments/:id` `{isFinal?, notes?}`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/ticket-payments/{id}",
+    tag = "ticket_payments",
+    params(("id" = Uuid, Path, description = "The payment")),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "El pago actualizado", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido (VALIDATION_ERROR), identificador inválido o estado del ticket que no lo permite (INVALID_TICKET_STATUS)", body = ErrorBody),
+        (status = 403, description = "Rol sin permiso para pagar, o ticket fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Pago inexistente o fuera de alcance (PAYMENT_NOT_FOUND)", body = ErrorBody),
+        (status = 409, description = "Pago revertido o sorteo cerrado (PAYMENT_ALREADY_REVERSED, SORTEO_CLOSED…)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -307,6 +436,21 @@ async fn update(
 }
 
 /// `POST /ticket-payments/:id/reverse` (optional `{reason}`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/ticket-payments/{id}/reverse",
+    tag = "ticket_payments",
+    params(("id" = Uuid, Path, description = "The payment")),
+    request_body = Option<ReverseBody>,
+    responses(
+        (status = 200, description = "El pago revertido", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido (VALIDATION_ERROR), identificador inválido o estado del ticket que no lo permite (INVALID_TICKET_STATUS)", body = ErrorBody),
+        (status = 403, description = "Rol sin permiso para pagar, o ticket fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Pago inexistente o fuera de alcance (PAYMENT_NOT_FOUND)", body = ErrorBody),
+        (status = 409, description = "Pago ya revertido o sorteo cerrado (PAYMENT_ALREADY_REVERSED, SORTEO_CLOSED)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn reverse(
     State(state): State<AppState>,
     auth: Auth,
@@ -330,6 +474,19 @@ async fn reverse(
 }
 
 /// `GET /ticket-payments/tickets/:ticketId/payment-history`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/ticket-payments/tickets/{ticket_id}/payment-history",
+    tag = "ticket_payments",
+    params(("ticket_id" = Uuid, Path, description = "The ticket")),
+    responses(
+        (status = 200, description = "Los pagos del ticket y sus totales", body = SuccessEnvelope),
+        (status = 400, description = "Cuerpo inválido (VALIDATION_ERROR), identificador inválido o estado del ticket que no lo permite (INVALID_TICKET_STATUS)", body = ErrorBody),
+        (status = 403, description = "Rol sin permiso para pagar, o ticket fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Ticket inexistente o fuera de alcance (TICKET_NOT_FOUND)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn history(
     State(state): State<AppState>,
     auth: Auth,

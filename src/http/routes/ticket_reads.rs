@@ -36,6 +36,7 @@ use crate::http::auth::{forbidden, Auth};
 use crate::http::envelope::ApiResponse;
 use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::{de, AppPath, AppQuery};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::routes::bancas::{query_error, validation_error};
 use crate::http::routes::sorteos::query_date;
@@ -58,6 +59,300 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tickets/validation/balances", get(balances))
         .route("/api/v1/tickets/by-number/{ticket_number}", get(by_number))
         .route("/api/v1/tickets/{id}", get(one))
+}
+
+/// The OpenAPI description of the ticket reads (tag `ticket_reads`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        list,
+        one,
+        by_number,
+        filter_options,
+        numbers_summary,
+        numbers_summary_filter_options,
+        balances
+    ),
+    tags((name = "ticket_reads", description = "Tickets: list, detail, look-up by number, filter options, numbers summary, balances"))
+)]
+pub struct ApiDoc;
+
+/// Schema-only types for query parameters and body fields whose Rust type is a plain string
+/// (or a lenient parse of one): the values the handlers accept. Use them as
+/// `#[param(value_type = Option<doc::DateToken>, inline)]` or
+/// `#[schema(value_type = Option<doc::BetType>, inline)]`, which keeps the field's doc comment
+/// and `required` (`schema_with` would drop both).
+pub(crate) mod doc {
+    use utoipa::openapi::schema::{
+        AnyOfBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, Type,
+    };
+
+    /// A string restricted to `values`.
+    pub(crate) fn text_enum(values: &[&str]) -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values.iter().copied()))
+            .build()
+    }
+
+    /// A string matching `pattern` (ECMA-262 syntax, no inline flags).
+    pub(crate) fn text_pattern(pattern: &str) -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(pattern))
+            .build()
+    }
+
+    /// Declares `$name`, a type that exists only to carry the schema `$schema` (an
+    /// expression converting into a `Schema`) into `value_type = …`.
+    macro_rules! doc_type {
+        ($(#[$meta:meta])* $name:ident = $schema:expr) => {
+            $(#[$meta])*
+            #[allow(dead_code)]
+            pub(crate) struct $name;
+
+            impl utoipa::PartialSchema for $name {
+                fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                    utoipa::openapi::RefOr::T(($schema).into())
+                }
+            }
+
+            impl utoipa::ToSchema for $name {}
+        };
+    }
+    pub(crate) use doc_type;
+
+    /// `date` parameters: `YYYY-MM-DD` in the years 1900–9999.
+    fn day_schema() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .pattern(Some("^(19[0-9]{2}|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$"))
+            .build()
+    }
+
+    fn uuid_schema() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .build()
+    }
+
+    /// `schema`, or the empty string: the query parsers trim values and read an empty one as
+    /// absent.
+    pub(crate) fn or_empty(schema: impl Into<Schema>) -> Schema {
+        Schema::AnyOf(
+            AnyOfBuilder::new()
+                .item(schema.into())
+                .item(text_enum(&[""]))
+                .build(),
+        )
+    }
+
+    /// A string restricted to `values`, or empty (absent); for trimmed query values.
+    pub(crate) fn filter_enum(values: &[&str]) -> Object {
+        let mut all = values.to_vec();
+        all.push("");
+        text_enum(&all)
+    }
+
+    doc_type!(
+        /// `date`: a period token (any case; `range` reads `fromDate`/`toDate`); empty is
+        /// absent.
+        DateToken = filter_enum(&["today", "yesterday", "week", "month", "year", "range"])
+    );
+
+    doc_type!(
+        /// A business day, `YYYY-MM-DD` (years 1900–9999); empty is absent.
+        Day = or_empty(day_schema())
+    );
+
+    doc_type!(
+        /// A business day, `YYYY-MM-DD` (years 1900–9999), required.
+        RequiredDay = day_schema()
+    );
+
+    doc_type!(
+        /// A uuid, or `all` or empty (no filter).
+        UuidOrAll = Schema::AnyOf(
+            AnyOfBuilder::new()
+                .item(uuid_schema())
+                .item(filter_enum(&["all"]))
+                .build(),
+        )
+    );
+
+    doc_type!(
+        /// A bet number: 2 or 3 digits (`05`, `123`); empty is absent.
+        BetNumber = text_pattern("^([0-9]{2,3})?$")
+    );
+
+    doc_type!(
+        /// `HH:mm`, 24 hours; empty is absent.
+        Hhmm = text_pattern("^(([01][0-9]|2[0-3]):[0-5][0-9])?$")
+    );
+
+    doc_type!(
+        /// A ticket status (any case); empty is absent.
+        TicketStatus = filter_enum(&[
+            "ACTIVE",
+            "EVALUATED",
+            "PAID",
+            "PAGADO",
+            "CANCELLED",
+            "RESTORED",
+            "EXCLUDED",
+        ])
+    );
+
+    doc_type!(
+        /// A sorteo status (any case); empty is absent.
+        SorteoStatus = filter_enum(&["SCHEDULED", "OPEN", "EVALUATED", "CLOSED"])
+    );
+
+    doc_type!(
+        /// The ticket routes' `scope` (validated; the role decides what is seen).
+        TicketScope = filter_enum(&["mine", "all", "ventana"])
+    );
+
+    doc_type!(
+        /// A report `scope`: `mine` or `all`.
+        ReportScope = filter_enum(&["mine", "all"])
+    );
+
+    doc_type!(
+        /// A bet type, in a body.
+        BetType = text_enum(&["NUMERO", "REVENTADO"])
+    );
+
+    doc_type!(
+        /// A bet type filter; empty is absent.
+        BetTypeFilter = filter_enum(&["NUMERO", "REVENTADO"])
+    );
+
+    doc_type!(
+        /// A boolean written as text (any case), as the query parsers read it; empty is
+        /// absent.
+        BoolText = filter_enum(&["true", "false", "1", "0", "yes", "no", "on", "off"])
+    );
+
+    /// A uuid in its hyphenated form.
+    const UUID_RE: &str =
+        "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+
+    doc_type!(
+        /// Uuids separated by commas (one or more).
+        UuidList = text_pattern(&format!("^ *({UUID_RE})? *(, *({UUID_RE})? *)*$"))
+    );
+
+    doc_type!(
+        /// A non-negative amount written as decimal text (`1500`, `12.50`); empty is absent.
+        Amount = text_pattern("^([0-9]{1,15}(\\.[0-9]{1,10})?)?$")
+    );
+
+    doc_type!(
+        /// A boolean, or the same as text (`"true"`, `"false"`, `"1"`, `"0"`…).
+        BoolOrText = Schema::AnyOf(
+            AnyOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::Boolean))
+                .item(text_enum(&["true", "false", "1", "0", "yes", "no", "on", "off", ""]))
+                .build(),
+        )
+    );
+
+    doc_type!(
+        /// A date `YYYY-MM-DD` or an RFC 3339 date-time.
+        DateOrDateTime = Schema::AnyOf(
+            AnyOfBuilder::new()
+                .item(day_schema())
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+                )
+                .build(),
+        )
+    );
+
+    /// Bodies the handlers take through `OptionalJson` (absent, or the object) are declared
+    /// `request_body = Option<T>`, which utoipa renders as `oneOf: [null, T]`, required. A
+    /// JSON `null` is refused, though: this modifier turns those into `T`, not required.
+    pub(crate) struct OptionalBodies;
+
+    impl utoipa::Modify for OptionalBodies {
+        fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+            use utoipa::openapi::schema::SchemaType;
+            use utoipa::openapi::{RefOr, Required};
+            let is_null = |s: &RefOr<Schema>| matches!(s, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null));
+            for item in openapi.paths.paths.values_mut() {
+                let ops = [
+                    item.get.as_mut(),
+                    item.put.as_mut(),
+                    item.post.as_mut(),
+                    item.delete.as_mut(),
+                    item.patch.as_mut(),
+                ];
+                for body in ops
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|o| o.request_body.as_mut())
+                {
+                    let mut optional = false;
+                    for content in body.content.values_mut() {
+                        let inner = match &content.schema {
+                            Some(RefOr::T(Schema::OneOf(one))) if one.items.len() == 2 => one
+                                .items
+                                .iter()
+                                .find(|s| !is_null(s))
+                                .cloned()
+                                .filter(|_| one.items.iter().any(is_null)),
+                            _ => None,
+                        };
+                        if let Some(inner) = inner {
+                            content.schema = Some(inner);
+                            optional = true;
+                        }
+                    }
+                    if optional {
+                        body.required = Some(Required::False);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One handler mounted on two methods (`method(put, patch)`) gets the same operation id
+    /// twice; ids must be unique, so every repeat after the first gets `_<method>` appended.
+    pub(crate) struct DistinctMethodIds;
+
+    impl utoipa::Modify for DistinctMethodIds {
+        fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+            for item in openapi.paths.paths.values_mut() {
+                let mut seen = std::collections::HashSet::new();
+                let ops = [
+                    ("get", item.get.as_mut()),
+                    ("put", item.put.as_mut()),
+                    ("post", item.post.as_mut()),
+                    ("delete", item.delete.as_mut()),
+                    ("patch", item.patch.as_mut()),
+                ];
+                for (method, op) in ops {
+                    let Some(op) = op else { continue };
+                    if let Some(id) = op.operation_id.clone() {
+                        if !seen.insert(id.clone()) {
+                            op.operation_id = Some(format!("{id}_{method}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The bytes of a file answer (CSV, XLSX, PDF, PNG).
+    #[derive(utoipa::ToSchema)]
+    #[schema(value_type = String, format = Binary)]
+    #[allow(dead_code)]
+    pub struct BinaryFile(Vec<u8>);
 }
 
 impl From<TicketReadError> for ApiError {
@@ -222,46 +517,79 @@ fn search(v: Option<&str>) -> Result<Option<String>, ApiError> {
 /// `GET /tickets` (§4.3). `hasWinner=true` and `isWinner=true`, which the app sends on its
 /// payout screen, mean `winnersOnly=true`. `scope` is validated and otherwise decided by the
 /// role.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
+    /// Page number (default 1).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295.0)]
     page: Option<u32>,
+    /// Page size (default 10).
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u32>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::TicketStatus>, inline)]
     status: Option<String>,
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     is_active: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     sorteo_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     multiplier_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
+    /// Ticket number or client name, at most 100 characters.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(max_length = 100)]
     search: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::TicketScope>, inline)]
     scope: Option<String>,
+    /// Only tickets with a prize.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     winners_only: Option<bool>,
+    /// Same as `winnersOnly`.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     has_winner: Option<bool>,
+    /// Same as `winnersOnly`.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     is_winner: Option<bool>,
+    /// Tickets with a jugada on this number.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::BetNumber>, inline)]
     number: Option<String>,
+    /// Tickets of sorteos with this winning number.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::BetNumber>, inline)]
     winning_number: Option<String>,
+    /// Sorteos scheduled at this time of day.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Hhmm>, inline)]
     scheduled_time: Option<String>,
+    /// Period (default `today`; none when `sorteoId` is given without dates).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
+    /// First business day, with `date=range` or without `date`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Last business day, with `date=range` or without `date`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
 }
 
@@ -298,6 +626,19 @@ impl ListQuery {
 
 /// `GET /api/v1/tickets`: `{success, data: [TicketListItem…], meta: {page, pageSize, total,
 /// totalPages, hasNextPage, hasPrevPage}}`, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets",
+    tag = "ticket_reads",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Una página de tickets, los más recientes primero", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Filtro fuera del alcance del rol (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Entidad del filtro no encontrada (NOT_FOUND)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -323,6 +664,19 @@ pub async fn list(
 
 /// `GET /api/v1/tickets/{id}`: the ticket (`TicketView`). Another tenant's ticket, another
 /// seller's (VENDEDOR) or another ventana's (VENTANA) answers 404.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}",
+    tag = "ticket_reads",
+    params(("id" = Uuid, Path, description = "The ticket")),
+    responses(
+        (status = 200, description = "El ticket con sus jugadas", body = SuccessEnvelope),
+        (status = 400, description = "Identificador inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Sin permiso (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Ticket inexistente o fuera de alcance (NOT_FOUND)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn one(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -346,6 +700,19 @@ pub async fn one(
 /// clienteNombre, createdAt, jugadas}` of a live ticket the caller may see. Not starting with
 /// `T` or longer than 24 characters → 400 `INVALID_TICKET_NUMBER`; malformed or with wrong
 /// check digits → 404 `TICKET_NUMBER_INVALID`; missing or out of reach → 404 `NOT_FOUND`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/by-number/{ticket_number}",
+    tag = "ticket_reads",
+    params(("ticket_number" = String, Path, max_length = 24, pattern = "^[Tt]", description = "The printed ticket number (`T…`, at most 24 characters)")),
+    responses(
+        (status = 200, description = "Copia del ticket (para repetir la jugada)", body = SuccessEnvelope),
+        (status = 400, description = "No empieza con T o pasa de 24 caracteres (INVALID_TICKET_NUMBER)", body = ErrorBody),
+        (status = 403, description = "Sin permiso (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Número mal formado o con dígitos de control errados (TICKET_NUMBER_INVALID); inexistente o fuera de alcance (NOT_FOUND)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn by_number(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -377,28 +744,40 @@ pub async fn by_number(
 // GET /tickets/filter-options and /tickets/numbers-summary/filter-options
 
 /// `GET /tickets/filter-options`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct OptionsQuery {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::TicketScope>, inline)]
     scope: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
+    /// Period (default `today`; none when `sorteoId` is given without dates).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::TicketStatus>, inline)]
     status: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     sorteo_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     multiplier_id: Option<Uuid>,
 }
 
@@ -447,6 +826,19 @@ async fn options(
 /// (ADMIN, BANCA) ventanas present in the tickets the caller may see for the date filter
 /// (default today; none for a named sorteo without explicit dates), with ticket counts:
 /// `{loterias, sorteos, multipliers, vendedores, ventanas, meta: {totalTickets}}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/filter-options",
+    tag = "ticket_reads",
+    params(OptionsQuery),
+    responses(
+        (status = 200, description = "Valores de filtro presentes en los tickets visibles, con conteos", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Filtro fuera del alcance del rol (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Entidad del filtro no encontrada (NOT_FOUND)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn filter_options(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -460,6 +852,19 @@ pub async fn filter_options(
 
 /// `GET /api/v1/tickets/numbers-summary/filter-options`: as [`filter_options`], over the
 /// numbers-summary filters (`sorteoStatus` included).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/numbers-summary/filter-options",
+    tag = "ticket_reads",
+    params(SummaryParams),
+    responses(
+        (status = 200, description = "Valores de filtro presentes en los tickets visibles, con conteos", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "scope=all sin ser ADMIN o BANCA, o filtro fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Entidad del filtro no encontrada (NOT_FOUND)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn numbers_summary_filter_options(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -492,40 +897,81 @@ pub async fn numbers_summary_filter_options(
 
 /// `GET /tickets/numbers-summary` (routes.tsv: NumbersSummaryQuerySchema). `dimension` is
 /// accepted and not used.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
+#[into_params(parameter_in = Query)]
+#[schema(as = ticket_reads::SummaryParams)]
 #[serde(rename_all = "camelCase")]
 pub struct SummaryParams {
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::TicketScope>, inline)]
+    #[schema(value_type = Option<doc::TicketScope>, inline)]
     scope: Option<String>,
+    /// Accepted and not used.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(max_length = 50)]
+    #[schema(max_length = 50)]
     dimension: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
+    #[schema(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
+    #[schema(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
+    #[schema(value_type = Option<doc::UuidOrAll>, inline)]
     banca_id: Option<Uuid>,
+    /// Period (default `today`; none when `sorteoId` is given without dates).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
+    #[schema(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
+    #[schema(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
+    #[schema(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
+    #[schema(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
+    #[schema(value_type = Option<doc::UuidOrAll>, inline)]
     sorteo_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
+    #[schema(value_type = Option<doc::UuidOrAll>, inline)]
     multiplier_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::TicketStatus>, inline)]
+    #[schema(value_type = Option<doc::TicketStatus>, inline)]
     status: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::SorteoStatus>, inline)]
+    #[schema(value_type = Option<doc::SorteoStatus>, inline)]
     sorteo_status: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Hhmm>, inline)]
+    #[schema(value_type = Option<doc::Hhmm>, inline)]
     scheduled_time: Option<String>,
+    /// Block of numbers `[page·pageSize, (page+1)·pageSize)`; absent: every number.
+    #[param(minimum = 0, maximum = 9)]
+    #[schema(minimum = 0, maximum = 9)]
     page: Option<u32>,
+    /// Numbers per block (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    #[schema(minimum = 1, maximum = 1000)]
     page_size: Option<u32>,
+    /// Only excluded jugadas.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
+    #[schema(value_type = Option<doc::BoolText>, inline)]
     is_excluded: Option<bool>,
 }
 
@@ -620,6 +1066,19 @@ impl SummaryParams {
 /// `multiplierId`, `amountByNumber` counts that multiplier's NUMERO jugadas and
 /// `amountByReventado` every REVENTADO jugada on the number. `scope=all` is for ADMIN and
 /// BANCA only (403 otherwise).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/numbers-summary",
+    tag = "ticket_reads",
+    params(SummaryParams),
+    responses(
+        (status = 200, description = "Ventas por número, con totales en meta", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "scope=all sin ser ADMIN o BANCA, o filtro fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Sorteo, lotería u otra entidad del filtro no encontrada (NOT_FOUND)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn numbers_summary(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -645,12 +1104,17 @@ pub async fn numbers_summary(
 // ---------------------------------------------------------------------------------------------
 // GET /tickets/validation/balances
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct BalancesQuery {
+    /// Required (400 `MISSING_SORTEO_ID` without it).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(required = true, value_type = Uuid)]
     sorteo_id: Option<String>,
+    /// The seller (default: the caller when it is a VENDEDOR; required otherwise).
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
 }
 
@@ -659,6 +1123,19 @@ pub struct BalancesQuery {
 /// multiplier) restricts for a sale by the vendedor. `sorteoId` missing → 400
 /// `MISSING_SORTEO_ID`; `vendedorId` defaults to the caller when it is a VENDEDOR (required
 /// otherwise); a vendedor out of the caller's reach → 403.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/validation/balances",
+    tag = "ticket_reads",
+    params(BalancesQuery),
+    responses(
+        (status = 200, description = "Por número restringido: {remaining, limit, accumulated}", body = SuccessEnvelope),
+        (status = 400, description = "Falta sorteoId (MISSING_SORTEO_ID) o valor inválido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Vendedor fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Sorteo o vendedor no encontrado (NOT_FOUND)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn balances(
     State(state): State<AppState>,
     Auth(actor): Auth,

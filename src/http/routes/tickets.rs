@@ -18,8 +18,9 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::{AppJson, AppPath};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::routes::bancas::validation_error;
-use crate::http::routes::ticket_reads;
+use crate::http::routes::ticket_reads::{self, doc};
 use crate::print::receipt::{LineKind, ReceiptData, ReceiptLine};
 use crate::print::summary_pdf::{NumberCell, NumbersSummaryDoc};
 use crate::services::sale::{
@@ -62,6 +63,22 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+/// The OpenAPI description of the ticket writes, receipt and PDF routes (tag `tickets`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        create,
+        cancel,
+        restore,
+        print,
+        image,
+        summary_pdf,
+        summary_pdf_batch
+    ),
+    tags((name = "tickets", description = "The sale, cancel and restore, print count, the receipt image and the numbers-summary PDF"))
+)]
+pub struct ApiDoc;
+
 /// Most bet lines one ticket may carry.
 pub const MAX_LINES: usize = 200;
 
@@ -93,8 +110,9 @@ fn refusal(r: Refusal) -> ApiError {
 }
 
 /// The `POST /tickets` body (strict: unknown keys are a 400).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = tickets::CreateTicketBody)]
 pub struct CreateTicketBody {
     loteria_id: Uuid,
     sorteo_id: Uuid,
@@ -102,26 +120,47 @@ pub struct CreateTicketBody {
     #[serde(default)]
     #[allow(dead_code)]
     ventana_id: Option<Uuid>,
+    /// The seller (ADMIN, BANCA and VENTANA selling for a vendedor; a VENDEDOR sells as
+    /// itself).
     #[serde(default)]
     vendedor_id: Option<Uuid>,
+    /// The client's name, 1–100 characters without control characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
     cliente_nombre: Option<String>,
+    /// Idempotency key when neither `idempotencyKey` nor the header is given.
     #[serde(default)]
     request_id: Option<Uuid>,
+    /// Idempotency key, 8–100 characters; equal to the `Idempotency-Key` header when both are
+    /// sent.
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 100)]
     idempotency_key: Option<String>,
+    /// 1–200 lines; a REVENTADO line needs a NUMERO line on the same number with at least its
+    /// amount.
+    #[schema(min_items = 1, max_items = 200)]
     jugadas: Vec<JugadaBody>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One bet line of a sale.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = tickets::JugadaBody)]
 pub struct JugadaBody {
     #[serde(rename = "type")]
+    #[schema(value_type = doc::BetType, inline)]
     kind: String,
+    /// 1 to 3 digits.
+    #[schema(pattern = "^[0-9]{1,3}$")]
     number: String,
+    /// Required on REVENTADO lines, equal to `number`.
     #[serde(default)]
+    #[schema(pattern = "^[0-9]{1,3}$")]
     reventado_number: Option<String>,
+    /// More than 0, at most 1 000 000 000, 2 decimals.
+    #[schema(exclusive_minimum = 0, maximum = 1_000_000_000)]
     amount: Decimal,
+    /// The multiplier of a NUMERO line (none on REVENTADO lines).
     #[serde(default)]
     multiplier_id: Option<Uuid>,
     /// Accepted and ignored (the multiplier decides).
@@ -362,6 +401,23 @@ pub fn settings(state: &AppState) -> SaleSettings {
 }
 
 /// `POST /tickets`: sells a ticket (see `services::sale`). A replay answers the stored bytes.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets",
+    tag = "tickets",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Idempotency key (8–100 characters); a repeated key with the same body answers the stored response")),
+    request_body = CreateTicketBody,
+    responses(
+        (status = 201, description = "Ticket vendido (una repetición idempotente responde lo guardado, con `Idempotent-Replayed: true`)", body = SuccessEnvelope,
+            headers(("idempotent-replayed" = String, description = "`true` on an idempotent replay"))),
+        (status = 400, description = "Cuerpo inválido (VALIDATION_ERROR), límite de número superado (NUMBER_MAXAMOUNT_EXCEEDED, NUMBER_MAXTOTAL_EXCEEDED), multiplicador restringido, vendedor inválido…", body = ErrorBody),
+        (status = 403, description = "Sin permiso para vender por ese vendedor o en esa banca (FORBIDDEN, CROSS_TENANT_FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Sorteo, ventana o vendedor no encontrado", body = ErrorBody),
+        (status = 409, description = "Sorteo cerrado o fuera de horario (SALES_CUTOFF_REACHED, SORTEO_CLOSED, OUTSIDE_SALES_HOURS…), número excluido (LISTA_EXCLUDED), clave idempotente con otro cuerpo (IDEMPOTENCY_PAYLOAD_MISMATCH), choque de transacciones", body = ErrorBody),
+        (status = 429, description = "Venta con la misma clave en curso (IDEMPOTENCY_LOCKED) o límite de ventas por usuario (con Retry-After)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -369,7 +425,8 @@ async fn create(
     AppJson(body): AppJson<CreateTicketBody>,
 ) -> Result<Response, ApiError> {
     let req = validate(body, &headers)?;
-    let answer = sale::sell(state.pools.primary(), &auth.0, &req, &settings(&state)).await?;
+    let sold = sale::sell(state.pools.primary(), &auth.0, &req, &settings(&state)).await;
+    let answer = crate::observability::metrics::sale(sold, &req)?;
     let mut res = (
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED),
         answer.body,
@@ -398,6 +455,20 @@ pub(crate) async fn ticket_answer(state: &AppState, id: Uuid) -> Result<Response
 }
 
 /// `PATCH /tickets/:id/cancel`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/tickets/{id}/cancel",
+    tag = "tickets",
+    params(("id" = Uuid, Path, description = "The ticket")),
+    responses(
+        (status = 200, description = "El ticket anulado, como GET /tickets/{id}", body = SuccessEnvelope),
+        (status = 400, description = "Estado del ticket que no lo permite (INVALID_STATE) o identificador inválido", body = ErrorBody),
+        (status = 403, description = "Sin permiso (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Ticket inexistente o fuera de alcance", body = ErrorBody),
+        (status = 409, description = "El sorteo ya no lo permite (DRAW_PASSED, SORTEO_INACTIVE, BANCA_INACTIVE…) o choque de transacciones", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn cancel(
     State(state): State<AppState>,
     auth: Auth,
@@ -408,6 +479,20 @@ async fn cancel(
 }
 
 /// `PATCH /tickets/:id/restore`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/tickets/{id}/restore",
+    tag = "tickets",
+    params(("id" = Uuid, Path, description = "The ticket")),
+    responses(
+        (status = 200, description = "El ticket restaurado, como GET /tickets/{id}", body = SuccessEnvelope),
+        (status = 400, description = "Estado del ticket que no lo permite (INVALID_STATE) o identificador inválido", body = ErrorBody),
+        (status = 403, description = "Sin permiso (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Ticket inexistente o fuera de alcance", body = ErrorBody),
+        (status = 409, description = "El sorteo ya no lo permite (DRAW_PASSED, SORTEO_INACTIVE, BANCA_INACTIVE…) o choque de transacciones", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn restore(
     State(state): State<AppState>,
     auth: Auth,
@@ -418,6 +503,20 @@ async fn restore(
 }
 
 /// `POST /tickets/:id/print`: counts a (re)print.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/print",
+    tag = "tickets",
+    params(("id" = Uuid, Path, description = "The ticket")),
+    responses(
+        (status = 200, description = "El ticket con su conteo de impresiones", body = SuccessEnvelope),
+        (status = 400, description = "Identificador inválido", body = ErrorBody),
+        (status = 403, description = "Sin permiso (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Ticket inexistente o fuera de alcance (TICKET_NOT_FOUND)", body = ErrorBody),
+        (status = 409, description = "Choque de transacciones (TRANSACTION_CONFLICT)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn print(
     State(state): State<AppState>,
     auth: Auth,
@@ -493,6 +592,19 @@ pub fn receipt_of(view: &TicketView, tz: chrono_tz::Tz) -> ReceiptData {
 
 /// `GET /tickets/:id/image`: the receipt as PNG (the caller must be able to see the ticket).
 /// Drawing does not count as a print.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/image",
+    tag = "tickets",
+    params(("id" = Uuid, Path, description = "The ticket")),
+    responses(
+        (status = 200, description = "El recibo en PNG (inline; filename=ticket-<id>.png)", content_type = "image/png", body = doc::BinaryFile),
+        (status = 400, description = "Identificador inválido", body = ErrorBody),
+        (status = 403, description = "Sin permiso (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Ticket inexistente o fuera de alcance", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn image(
     State(state): State<AppState>,
     auth: Auth,
@@ -525,16 +637,23 @@ async fn image(
 
 /// The body of `POST /tickets/numbers-summary/pdf`: the filters of `GET
 /// /tickets/numbers-summary`, plus `format` (only `pdf`) and `onlyWithSales` (accepted).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = tickets::SummaryPdfBody)]
 pub struct SummaryPdfBody {
     #[serde(flatten)]
     filters: ticket_reads::SummaryParams,
+    /// Only `pdf` (any case).
     #[serde(default)]
+    #[schema(value_type = Option<PdfFormatDoc>, inline)]
     format: Option<String>,
+    /// The batch route: 1–20 multipliers, one document each.
     #[serde(default)]
+    #[schema(max_items = 20)]
     multiplier_ids: Option<Vec<Uuid>>,
 }
+
+doc::doc_type!(PdfFormatDoc = doc::text_enum(&["pdf"]));
 
 fn check_format(format: Option<&str>) -> Result<(), ApiError> {
     match format.map(str::to_ascii_lowercase).as_deref() {
@@ -678,6 +797,19 @@ async fn summary_for(
 }
 
 /// `POST /tickets/numbers-summary/pdf`: the numbers summary ("lista") as a PDF.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/numbers-summary/pdf",
+    tag = "tickets",
+    request_body = SummaryPdfBody,
+    responses(
+        (status = 200, description = "La lista de números en PDF (inline; filename=lista-numeros.pdf)", content_type = "application/pdf", body = doc::BinaryFile),
+        (status = 400, description = "Filtro inválido o format distinto de pdf (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "scope=all sin ser ADMIN o BANCA, o filtro fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Sorteo, lotería u otra entidad del filtro no encontrada", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn summary_pdf(
     State(state): State<AppState>,
     auth: Auth,
@@ -691,6 +823,19 @@ async fn summary_pdf(
 
 /// `POST /tickets/numbers-summary/pdf/batch`: one document per multiplier of `multiplierIds`
 /// (groupBy multiplier), in one PDF.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/numbers-summary/pdf/batch",
+    tag = "tickets",
+    request_body = SummaryPdfBody,
+    responses(
+        (status = 200, description = "Una lista por multiplicador en un PDF (inline; filename=lista-numeros-multiplicadores.pdf)", content_type = "application/pdf", body = doc::BinaryFile),
+        (status = 400, description = "Filtro inválido, format distinto de pdf o multiplierIds fuera de 1–20 (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "scope=all sin ser ADMIN o BANCA, o filtro fuera de alcance (FORBIDDEN)", body = ErrorBody),
+        (status = 404, description = "Sorteo, lotería, multiplicador u otra entidad del filtro no encontrada", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn summary_pdf_batch(
     State(state): State<AppState>,
     auth: Auth,

@@ -20,6 +20,7 @@ use crate::http::envelope::ApiResponse;
 use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::AppPath;
 use crate::http::extract::{de, AppJson, AppQuery, OptionalJson};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::validate::Checks;
 use crate::services::users::{self, Door, ListRequest, NewUserInput, UserChanges, UserError};
@@ -157,14 +158,16 @@ fn to_i32(v: Option<i64>) -> Option<i32> {
 // ---------------------------------------------------------------------------------------------
 // Create and register
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = users::CreateUserBody)]
 struct CreateUserBody {
     name: String,
     username: String,
     password: String,
     email: Option<String>,
     phone: Option<String>,
+    #[schema(value_type = Option<crate::http::openapi::Role>)]
     role: Option<Role>,
     ventana_id: Option<Uuid>,
     banca_id: Option<Uuid>,
@@ -208,6 +211,21 @@ fn check_new_user(c: &mut Checks, body: CreateUserBody) -> NewUserInput {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "users",
+    request_body = CreateUserBody,
+    responses(
+        (status = 201, description = "The user created", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR and other input codes", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN, QUOTA_EXCEEDED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS, CODE_EXISTS and other conflicts", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -221,13 +239,15 @@ async fn create(
     Ok(ApiResponse::created(UserDto::from(row)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = users::RegisterBody)]
 struct RegisterBody {
     username: String,
     name: String,
     password: String,
     email: Option<String>,
+    #[schema(value_type = Option<crate::http::openapi::Role>)]
     role: Option<Role>,
     ventana_id: Option<Uuid>,
 }
@@ -237,6 +257,21 @@ struct RegisterBody {
 /// and the request behaves exactly like `POST /users` restricted to the roles VENTANA and
 /// VENDEDOR (ADMIN or BANCA → 403). The role defaults to VENTANA (VENDEDOR for a VENTANA
 /// caller, who may only create vendedores of its own ventana). 201 with the user.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    tag = "users",
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "The VENTANA or VENDEDOR user created", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR and other input codes", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN, QUOTA_EXCEEDED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS, CODE_EXISTS and other conflicts", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn register(
     State(state): State<AppState>,
     auth: Auth,
@@ -280,8 +315,9 @@ async fn register(
 // ---------------------------------------------------------------------------------------------
 // Update
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = users::UpdateUserBody)]
 struct UpdateUserBody {
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
@@ -291,6 +327,7 @@ struct UpdateUserBody {
     username: Option<String>,
     password: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<crate::http::openapi::Role>)]
     role: Option<Option<Role>>,
     #[serde(default, deserialize_with = "present")]
     ventana_id: Option<Option<Uuid>>,
@@ -353,6 +390,22 @@ fn check_changes(c: &mut Checks, body: UpdateUserBody) -> UserChanges {
     }
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{id}",
+    tag = "users",
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body = UpdateUserBody,
+    responses(
+        (status = 200, description = "The user updated", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR and other input codes", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN, QUOTA_EXCEEDED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS, CODE_EXISTS and other conflicts", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -368,6 +421,21 @@ async fn update(
 
 /// `PATCH /auth/me`: the caller's own profile (name, username, email, phone, password,
 /// settings). `role`, `ventanaId`, `code`, `isActive` or `bancaId` → 403.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/auth/me",
+    tag = "users",
+    request_body = UpdateUserBody,
+    responses(
+        (status = 200, description = "The caller, updated", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (role, ventanaId, code, isActive and bancaId are not self-service)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn update_me(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -401,8 +469,9 @@ async fn update_me(
 // ---------------------------------------------------------------------------------------------
 // Delete and restore
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = users::DeleteBody)]
 pub(crate) struct DeleteBody {
     pub reason: Option<String>,
 }
@@ -415,10 +484,27 @@ pub(crate) fn delete_reason(c: &mut Checks, body: Option<DeleteBody>) -> Option<
 }
 
 /// A restore body: nothing or `{}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = users::EmptyBody)]
 pub(crate) struct EmptyBody {}
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{id}",
+    tag = "users",
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body(content = Option<DeleteBody>, description = "Optional `{reason}`"),
+    responses(
+        (status = 200, description = "The user, deactivated", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR and other input codes", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN, QUOTA_EXCEEDED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS, CODE_EXISTS and other conflicts", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn deactivate(
     State(state): State<AppState>,
     auth: Auth,
@@ -440,6 +526,22 @@ async fn deactivate(
     Ok(ApiResponse::ok(UserDto::from(row)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{id}/restore",
+    tag = "users",
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body(content = Option<EmptyBody>, description = "Nothing, or `{}`"),
+    responses(
+        (status = 200, description = "The user, active again", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR and other input codes", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN, QUOTA_EXCEEDED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS, CODE_EXISTS and other conflicts", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn restore(
     State(state): State<AppState>,
     auth: Auth,
@@ -454,11 +556,13 @@ async fn restore(
 // ---------------------------------------------------------------------------------------------
 // Read
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     page: Option<u32>,
     page_size: Option<u32>,
+    #[param(value_type = Option<crate::http::openapi::Role>)]
     role: Option<Role>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
     search: Option<String>,
@@ -469,20 +573,36 @@ struct ListQuery {
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
     banca_id: Option<Uuid>,
     /// Accepted for compatibility (`mine|all|ventana`); the role decides the scope.
+    /// Accepted for compatibility; the caller's role decides the scope.
     #[serde(rename = "scope")]
+    #[param(inline)]
     _scope: Option<Scope>,
     #[serde(rename = "_")]
     _cache_buster: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = users::Scope)]
 enum Scope {
     Mine,
     All,
     Ventana,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "users",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Users in the caller's scope; `meta` has the page", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN, BANCA or VENTANA)", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -517,6 +637,20 @@ async fn list(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}",
+    tag = "users",
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn one(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -563,6 +697,20 @@ impl From<BancaLink> for BancaLinkDto {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/bancas",
+    tag = "users",
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user's banca links `[{userId, bancaId, isDefault, createdAt, banca}]`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn links(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -574,13 +722,30 @@ async fn links(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = users::AddLinkBody)]
 struct AddLinkBody {
     banca_id: Uuid,
     is_default: Option<bool>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/bancas",
+    tag = "users",
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body = AddLinkBody,
+    responses(
+        (status = 201, description = "The link created", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR and other input codes", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN, QUOTA_EXCEEDED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS, CODE_EXISTS and other conflicts", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn add_link(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -598,6 +763,22 @@ async fn add_link(
     Ok(ApiResponse::created(BancaLinkDto::from(link)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{id}/bancas/{banca_id}/default",
+    tag = "users",
+    params(("id" = Uuid, Path, description = "User id"), ("banca_id" = Uuid, Path, description = "Banca id")),
+    request_body(content = Option<EmptyBody>, description = "Nothing, or `{}`"),
+    responses(
+        (status = 200, description = "The link, now the default", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR and other input codes", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN, QUOTA_EXCEEDED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS, CODE_EXISTS and other conflicts", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn set_default_link(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -608,6 +789,22 @@ async fn set_default_link(
     Ok(ApiResponse::ok(BancaLinkDto::from(link)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{id}/bancas/{banca_id}",
+    tag = "users",
+    params(("id" = Uuid, Path, description = "User id"), ("banca_id" = Uuid, Path, description = "Banca id")),
+    request_body(content = Option<EmptyBody>, description = "Nothing, or `{}`"),
+    responses(
+        (status = 200, description = "`{message, userId, bancaId}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR and other input codes", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN, QUOTA_EXCEEDED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS, CODE_EXISTS and other conflicts", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn remove_link(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -645,6 +842,20 @@ impl From<crate::db::users::UserRow> for PolicyDto {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/commission-policy",
+    tag = "users",
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "`{id, name, username, role, commissionPolicyJson}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn get_policy(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -654,13 +865,30 @@ async fn get_policy(
     Ok(ApiResponse::ok(PolicyDto::from(row)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = users::PolicyBody)]
 struct PolicyBody {
     #[serde(default, deserialize_with = "present")]
     commission_policy_json: Option<Option<Value>>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{id}/commission-policy",
+    tag = "users",
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body = PolicyBody,
+    responses(
+        (status = 200, description = "`{id, name, username, role, commissionPolicyJson}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR and other input codes", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN, QUOTA_EXCEEDED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS, CODE_EXISTS and other conflicts", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn put_policy(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -714,3 +942,22 @@ mod tests {
         assert_eq!(c.finish().unwrap_err().details.len(), 4);
     }
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list,
+    create,
+    one,
+    update,
+    deactivate,
+    restore,
+    links,
+    add_link,
+    set_default_link,
+    remove_link,
+    get_policy,
+    put_policy,
+    update_me,
+    register
+))]
+pub struct ApiDoc;

@@ -17,6 +17,7 @@ use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::AppPath;
 use crate::http::extract::{de, AppJson, AppQuery, OptionalJson};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::routes::users::{
     clean, clean_email, delete_reason, present, DeleteBody, EmptyBody,
@@ -37,8 +38,9 @@ pub fn router() -> Router<AppState> {
 const READERS: [Role; 3] = [Role::Admin, Role::Banca, Role::Ventana];
 const WRITERS: [Role; 2] = [Role::Admin, Role::Banca];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     page: Option<u32>,
     page_size: Option<u32>,
@@ -50,6 +52,19 @@ struct ListQuery {
     _cache_buster: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/vendedores",
+    tag = "vendedores",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Vendedores in the caller's scope; `meta` has the page", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN, BANCA or VENTANA)", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -75,6 +90,20 @@ async fn list(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/vendedores/{id}",
+    tag = "vendedores",
+    params(("id" = Uuid, Path, description = "Vendedor (user) id")),
+    responses(
+        (status = 200, description = "The vendedor", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn one(
     State(state): State<AppState>,
     auth: Auth,
@@ -85,8 +114,9 @@ async fn one(
     Ok(ApiResponse::ok(UserDto::from(row)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = vendedores::CreateBody)]
 struct CreateBody {
     ventana_id: Uuid,
     code: String,
@@ -96,6 +126,21 @@ struct CreateBody {
     password: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/vendedores",
+    tag = "vendedores",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The vendedor created", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA), QUOTA_EXCEEDED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS, CODE_EXISTS", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -130,8 +175,9 @@ async fn create(
     Ok(ApiResponse::created(UserDto::from(row)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = vendedores::UpdateBody)]
 struct UpdateBody {
     ventana_id: Option<Uuid>,
     name: Option<String>,
@@ -149,6 +195,22 @@ struct UpdateBody {
     role: Option<Value>,
 }
 
+#[utoipa::path(
+    method(put, patch),
+    path = "/api/v1/vendedores/{id}",
+    tag = "vendedores",
+    params(("id" = Uuid, Path, description = "Vendedor (user) id")),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The vendedor updated", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA), QUOTA_EXCEEDED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS, CODE_EXISTS", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -199,6 +261,22 @@ async fn update(
     Ok(ApiResponse::ok(UserDto::from(row)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/vendedores/{id}",
+    tag = "vendedores",
+    params(("id" = Uuid, Path, description = "Vendedor (user) id")),
+    request_body(content = Option<DeleteBody>, description = "Optional `{reason}`"),
+    responses(
+        (status = 200, description = "The vendedor, deactivated", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA), QUOTA_EXCEEDED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS, CODE_EXISTS", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn deactivate(
     State(state): State<AppState>,
     auth: Auth,
@@ -220,6 +298,22 @@ async fn deactivate(
     Ok(ApiResponse::ok(UserDto::from(row)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/vendedores/{id}/restore",
+    tag = "vendedores",
+    params(("id" = Uuid, Path, description = "Vendedor (user) id")),
+    request_body(content = Option<EmptyBody>, description = "Nothing, or `{}`"),
+    responses(
+        (status = 200, description = "The vendedor, active again", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA), QUOTA_EXCEEDED", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "USERNAME_EXISTS, EMAIL_EXISTS, CODE_EXISTS", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn restore(
     State(state): State<AppState>,
     auth: Auth,
@@ -230,3 +324,7 @@ async fn restore(
     let row = users::restore_user(state.pools.primary(), &auth.0, id, Door::Vendedores).await?;
     Ok(ApiResponse::ok(UserDto::from(row)))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, one, create, update, deactivate, restore))]
+pub struct ApiDoc;

@@ -23,6 +23,7 @@ use crate::http::envelope::ApiResponse;
 use crate::http::error::{ApiError, ErrorDetail};
 use crate::http::extract::AppPath;
 use crate::http::extract::{de, AppJson, AppQuery, OptionalJson};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::routes::bancas::{
     decimal, email, finish, nullable, nullable_text, query_error, reason, text, username_exists,
@@ -165,8 +166,9 @@ fn margin_max() -> Decimal {
 // ---------------------------------------------------------------------------------------------
 // Bodies.
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ventanas::CreateBody)]
 struct CreateBody {
     banca_id: Option<Uuid>,
     name: Option<String>,
@@ -235,8 +237,9 @@ impl CreateBody {
 }
 
 /// Partial update. `bancaId` may be sent (the client does) but must be the ventana's own.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ventanas::UpdateBody)]
 struct UpdateBody {
     banca_id: Option<Uuid>,
     name: Option<String>,
@@ -305,8 +308,9 @@ impl UpdateBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     page: Option<u32>,
     page_size: Option<u32>,
@@ -344,6 +348,21 @@ struct CreatedMeta {
     username: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/ventanas",
+    tag = "ventanas",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "`{success, message, data: ventana, meta: {userCreated, userId, username}}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN (ADMIN or BANCA)", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND (banca)", body = ErrorBody),
+        (status = 409, description = "VENTANA_EXISTS, USERNAME_EXISTS, EMAIL_EXISTS, BANCA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -368,6 +387,22 @@ async fn create(
         .into_response())
 }
 
+#[utoipa::path(
+    method(put, patch),
+    path = "/api/v1/ventanas/{id}",
+    tag = "ventanas",
+    params(("id" = Uuid, Path, description = "Ventana id")),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The ventana updated", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "VENTANA_EXISTS, EMAIL_EXISTS, BANCA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -380,6 +415,21 @@ async fn update(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/ventanas/{id}",
+    tag = "ventanas",
+    params(("id" = Uuid, Path, description = "Ventana id")),
+    request_body(content = Option<ReasonBody>, description = "Optional `{reason}`"),
+    responses(
+        (status = 200, description = "The ventana, soft-deleted", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn remove(
     State(state): State<AppState>,
     auth: Auth,
@@ -392,6 +442,22 @@ async fn remove(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/ventanas/{id}/restore",
+    tag = "ventanas",
+    params(("id" = Uuid, Path, description = "Ventana id")),
+    request_body(content = Option<ReasonBody>, description = "Optional `{reason}`"),
+    responses(
+        (status = 200, description = "The ventana, restored", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "VENTANA_EXISTS, BANCA_INACTIVE", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn restore(
     State(state): State<AppState>,
     auth: Auth,
@@ -404,6 +470,19 @@ async fn restore(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/ventanas",
+    tag = "ventanas",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Ventanas visible to the caller; `meta` has the page", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -445,6 +524,20 @@ async fn list(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/ventanas/{id}",
+    tag = "ventanas",
+    params(("id" = Uuid, Path, description = "Ventana id")),
+    responses(
+        (status = 200, description = "The ventana", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn one(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -454,6 +547,20 @@ async fn one(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/ventanas/{id}/commission-policy",
+    tag = "ventanas",
+    params(("id" = Uuid, Path, description = "Ventana id")),
+    responses(
+        (status = 200, description = "`{id, name, code, commissionPolicyJson}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn get_policy(
     State(state): State<AppState>,
     auth: Auth,
@@ -464,6 +571,21 @@ async fn get_policy(
     Ok(ApiResponse::ok(row.into()))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/ventanas/{id}/commission-policy",
+    tag = "ventanas",
+    params(("id" = Uuid, Path, description = "Ventana id")),
+    request_body = PolicyBody,
+    responses(
+        (status = 200, description = "`{id, name, code, commissionPolicyJson}`", body = SuccessEnvelope),
+        (status = 400, description = "VALIDATION_ERROR (the policy is checked)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "FORBIDDEN", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody)
+    ),
+    security(("bearer" = [])),
+)]
 async fn put_policy(
     State(state): State<AppState>,
     auth: Auth,
@@ -475,3 +597,7 @@ async fn put_policy(
     let row = ventanas::set_commission_policy(state.pools.primary(), &auth.0, id, policy).await?;
     Ok(ApiResponse::ok(row.into()))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, update, remove, restore, list, one, get_policy, put_policy))]
+pub struct ApiDoc;

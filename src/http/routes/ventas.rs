@@ -35,10 +35,12 @@ use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
 use crate::http::extract::{de, AppQuery};
+use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::reports;
 use crate::http::routes::bancas::query_error;
 use crate::http::routes::sorteos::query_date;
+use crate::http::routes::ticket_reads::doc;
 use crate::services::report_scope::{ReportScope, Requested};
 use crate::services::ventas::{self as svc, View};
 
@@ -51,6 +53,49 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/ventas/facets", get(facets))
         .route("/api/v1/sales/daily-stats", get(daily_stats))
 }
+
+/// The OpenAPI description of `/ventas*` and `/sales/daily-stats`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list, summary, breakdown, timeseries, facets, daily_stats),
+    tags((name = "ventas", description = "Sales analytics of drawn sorteos (list, KPIs, breakdown, series, facets) and today's sales"))
+)]
+pub struct ApiDoc;
+
+doc::doc_type!(StatusDoc = doc::filter_enum(&["ACTIVE", "EVALUATED", "PAID", "PAGADO"]));
+
+doc::doc_type!(
+    DimensionDoc = doc::text_enum(&[
+        "ventana", "listero", "vendedor", "banca", "loteria", "sorteo", "numero",
+    ])
+);
+
+doc::doc_type!(
+    SortDoc = doc::filter_enum(&[
+        "ventasTotal",
+        "payoutTotal",
+        "neto",
+        "commissionTotal",
+        "ticketsCount",
+        "margin",
+        "payoutRate",
+    ])
+);
+
+doc::doc_type!(OrderDoc = doc::filter_enum(&["asc", "desc"]));
+
+doc::doc_type!(GranularityDoc = doc::filter_enum(&["hour", "day", "week", "month"]));
+
+doc::doc_type!(
+    ListOrderDoc = doc::filter_enum(&[
+        "createdAt",
+        "-createdAt",
+        "totalAmount",
+        "-totalAmount",
+        "ticketNumber",
+        "-ticketNumber",
+    ])
+);
 
 /// The longest period of a ventas query, in days.
 const MAX_DAYS: i64 = 366;
@@ -206,35 +251,65 @@ fn to_value<T: Serialize>(v: &T) -> Result<Value, sqlx::Error> {
 // ---------------------------------------------------------------------------------------------
 // GET /ventas/summary
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SummaryQuery {
+    /// Accepted; VENTANA and VENDEDOR callers are always `mine`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::ReportScope>, inline)]
     scope: Option<String>,
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate` (31 for hourly series).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
+    /// One status of the population.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<StatusDoc>, inline)]
     status: Option<String>,
+    /// Only tickets with a prize.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     winners_only: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     banca_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     sorteo_id: Option<Uuid>,
+    /// Cache buster, ignored.
     #[serde(default, rename = "_")]
     _cache_buster: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/ventas/summary",
+    tag = "ventas",
+    params(SummaryQuery),
+    responses(
+        (status = 200, description = "KPIs del período; meta con range, effectiveFilters, source, cache", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango demasiado largo (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Banca, ventana o vendedor fuera del alcance del rol", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn summary(
     State(state): State<AppState>,
     auth: Auth,
@@ -269,41 +344,69 @@ async fn summary(
 // ---------------------------------------------------------------------------------------------
 // GET /ventas/breakdown
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct BreakdownQuery {
+    /// Required.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(required = true, value_type = DimensionDoc, inline)]
     dimension: Option<String>,
+    /// Groups returned (default 10).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     top: Option<String>,
+    /// Accepted; VENTANA and VENDEDOR callers are always `mine`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::ReportScope>, inline)]
     scope: Option<String>,
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate` (31 for hourly series).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
+    /// One status of the population.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<StatusDoc>, inline)]
     status: Option<String>,
+    /// Only tickets with a prize.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     winners_only: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     banca_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     sorteo_id: Option<Uuid>,
+    /// At most 100 characters.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(max_length = 100)]
     search: Option<String>,
+    /// Default `ventasTotal`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<SortDoc>, inline)]
     order_by: Option<String>,
+    /// Default `desc`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<OrderDoc>, inline)]
     order: Option<String>,
+    /// Cache buster, ignored.
     #[serde(default, rename = "_")]
     _cache_buster: Option<String>,
 }
@@ -364,6 +467,18 @@ fn asc_of(v: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/ventas/breakdown",
+    tag = "ventas",
+    params(BreakdownQuery),
+    responses(
+        (status = 200, description = "Los primeros grupos de la dimensión; meta con range, effectiveFilters, source, cache", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango demasiado largo (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Banca, ventana o vendedor fuera del alcance del rol", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn breakdown(
     State(state): State<AppState>,
     auth: Auth,
@@ -429,33 +544,53 @@ async fn breakdown(
 // ---------------------------------------------------------------------------------------------
 // GET /ventas/timeseries
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct TimeseriesQuery {
+    /// Default `day`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<GranularityDoc>, inline)]
     granularity: Option<String>,
+    /// Accepted; VENTANA and VENDEDOR callers are always `mine`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::ReportScope>, inline)]
     scope: Option<String>,
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate` (31 for hourly series).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
+    /// One status of the population.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<StatusDoc>, inline)]
     status: Option<String>,
+    /// Only tickets with a prize.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     winners_only: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     banca_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     sorteo_id: Option<Uuid>,
+    /// Cache buster, ignored.
     #[serde(default, rename = "_")]
     _cache_buster: Option<String>,
 }
@@ -474,6 +609,18 @@ fn granularity_of(v: Option<&str>) -> Result<(Granularity, &'static str), ApiErr
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/ventas/timeseries",
+    tag = "ventas",
+    params(TimeseriesQuery),
+    responses(
+        (status = 200, description = "Buckets por hora, día, semana o mes; meta con range, source, cache", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango demasiado largo (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Banca, ventana o vendedor fuera del alcance del rol", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn timeseries(
     State(state): State<AppState>,
     auth: Auth,
@@ -521,21 +668,42 @@ async fn timeseries(
 // ---------------------------------------------------------------------------------------------
 // GET /ventas/facets
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct FacetsQuery {
+    /// Accepted; VENTANA and VENDEDOR callers are always `mine`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::ReportScope>, inline)]
     scope: Option<String>,
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate` (31 for hourly series).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
+    /// Cache buster, ignored.
     #[serde(default, rename = "_")]
     _cache_buster: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/ventas/facets",
+    tag = "ventas",
+    params(FacetsQuery),
+    responses(
+        (status = 200, description = "Valores de filtro con ventas en el período", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango demasiado largo (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Banca, ventana o vendedor fuera del alcance del rol", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn facets(
     State(state): State<AppState>,
     auth: Auth,
@@ -564,41 +732,68 @@ async fn facets(
 // ---------------------------------------------------------------------------------------------
 // GET /ventas
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ListQuery {
+    /// Page number (default 1).
     #[serde(default)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295.0)]
     page: Option<u32>,
+    /// Page size (default 20).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u32>,
+    /// Accepted; VENTANA and VENDEDOR callers are always `mine`.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::ReportScope>, inline)]
     scope: Option<String>,
+    /// Period (default `today`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::DateToken>, inline)]
     date: Option<String>,
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     from_date: Option<String>,
+    /// Not in the future; at most 366 days after `fromDate` (31 for hourly series).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     to_date: Option<String>,
+    /// One status of the population.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<StatusDoc>, inline)]
     status: Option<String>,
+    /// Only tickets with a prize.
     #[serde(default, deserialize_with = "de::opt_bool")]
+    #[param(value_type = Option<doc::BoolText>, inline)]
     winners_only: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     banca_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     loteria_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     sorteo_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     multiplier_id: Option<Uuid>,
+    /// Ticket number or client name, at most 100 characters.
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(max_length = 100)]
     search: Option<String>,
+    /// `createdAt`, `totalAmount` or `ticketNumber`; `-` first for descending (default `-createdAt`).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<ListOrderDoc>, inline)]
     order_by: Option<String>,
+    /// Cache buster, ignored.
     #[serde(default, rename = "_")]
     _cache_buster: Option<String>,
 }
@@ -627,6 +822,18 @@ fn list_order_of(v: Option<&str>) -> Result<(ListOrder, bool), ApiError> {
     Ok((order, desc))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/ventas",
+    tag = "ventas",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Una página de tickets con jugadas; meta de lista, range, source, cache", body = SuccessEnvelope),
+        (status = 400, description = "Filtro inválido o desconocido, toDate futuro o rango demasiado largo (VALIDATION_ERROR, RANGE_TOO_LONG)", body = ErrorBody),
+        (status = 403, description = "Banca, ventana o vendedor fuera del alcance del rol", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -689,23 +896,42 @@ async fn list(
 // ---------------------------------------------------------------------------------------------
 // GET /sales/daily-stats
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct DailyStatsQuery {
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     vendedor_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     ventana_id: Option<Uuid>,
     #[serde(default, deserialize_with = "de::opt_uuid_or_all")]
+    #[param(value_type = Option<doc::UuidOrAll>, inline)]
     banca_id: Option<Uuid>,
+    /// The business day, `YYYY-MM-DD` (default today).
     #[serde(default, deserialize_with = "de::opt_trimmed")]
+    #[param(value_type = Option<doc::Day>, inline)]
     date: Option<String>,
+    /// Cache buster, ignored.
     #[serde(default, rename = "_")]
     _cache_buster: Option<String>,
 }
 
 /// `GET /sales/daily-stats`: scoped like every report (decision 4; the reference answered
 /// anyone about anyone). `date` is a business day (default today).
+#[utoipa::path(
+    get,
+    path = "/api/v1/sales/daily-stats",
+    tag = "ventas",
+    params(DailyStatsQuery),
+    responses(
+        (status = 200, description = "Ventas del día hábil, cualquier estado de sorteo (en vivo)", body = SuccessEnvelope),
+        (status = 400, description = "Fecha o filtro inválido o desconocido (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 403, description = "Banca, ventana o vendedor fuera del alcance del rol", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 async fn daily_stats(
     State(state): State<AppState>,
     auth: Auth,
