@@ -106,6 +106,8 @@ TOKEN=$(curl -fsS -X POST "$BASE/api/v1/auth/login" -H 'content-type: applicatio
 # --- the run --------------------------------------------------------------------------------
 # Logout would close the session the run authenticates with; nothing else is left out.
 log "schemathesis run against $BASE (mode $MODE, $MAX_EXAMPLES examples, seed $SEED)"
+# The readiness polling above logged its 503s; only what follows is the run's.
+log_start=$(wc -l <"$WORK/server.log")
 set +e
 "$VENV/bin/schemathesis" run "$BASE/api/v1/openapi.json" \
   --url "$BASE" \
@@ -122,18 +124,31 @@ set +e
   --suppress-health-check all \
   --request-timeout 30 \
   --report junit --report-dir "$REPORT_DIR" \
-  --no-color
-rc=$?
+  --no-color 2>&1 | tee "$WORK/schemathesis.out"
+rc=${PIPESTATUS[0]}
 set -e
 log "finished in $(($(date +%s) - started)) s with exit code $rc (JUnit report in $REPORT_DIR)"
 # Belt and braces: a 5xx or an ERROR line in the server's log fails the run even if
 # schemathesis missed it (a 5xx is logged at WARN with its status, internal errors and panics at
 # ERROR).
 BAD_LINES='http.status"?[=:] ?5[0-9][0-9]|^[^ ]+ +ERROR '
-server_errors=$(grep -cE "$BAD_LINES" "$WORK/server.log" || true)
+tail -n +"$((log_start + 1))" "$WORK/server.log" >"$WORK/run.log"
+server_errors=$(grep -cE "$BAD_LINES" "$WORK/run.log" || true)
 if [ "$server_errors" != 0 ]; then
-  log "the server logged $server_errors 5xx answer(s) or error(s):"
-  grep -E "$BAD_LINES" "$WORK/server.log" | tail -n 20 >&2
+  log "the server logged $server_errors 5xx answer(s) or error(s) during the run:"
+  grep -E "$BAD_LINES" "$WORK/run.log" | tail -n 20 >&2
   [ "$rc" != 0 ] || rc=1
 fi
+# A plain closing line with the counts of schemathesis' summary ("N generated, N passed, …").
+python3 - "$WORK/schemathesis.out" "$server_errors" <<'EOF' || true
+import re, sys
+text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+line = next((l for l in text.splitlines() if re.search(r"\d+ generated", l)), "")
+def count(word):
+    m = re.search(r"(\d+) " + word, line)
+    return int(m.group(1)) if m else 0
+failed = count("failed") + count("errored") + int(sys.argv[2])
+if line:
+    print(f"schemathesis: {count('passed')} passed, {failed} failed")
+EOF
 exit "$rc"

@@ -434,24 +434,6 @@ pub fn parts() -> Vec<(&'static str, utoipa::openapi::OpenApi)> {
         ("reports", routes::reports::ApiDoc::openapi()),
         ("app_release", routes::app_release::ApiDoc::openapi()),
         ("telemetry", routes::telemetry::ApiDoc::openapi()),
-        ("tickets", routes::tickets::ApiDoc::openapi()),
-        ("ticket_reads", routes::ticket_reads::ApiDoc::openapi()),
-        (
-            "ticket_payments",
-            routes::ticket_payments::ApiDoc::openapi(),
-        ),
-        ("multipliers", routes::multipliers::ApiDoc::openapi()),
-        (
-            "multiplier_overrides",
-            routes::multiplier_overrides::ApiDoc::openapi(),
-        ),
-        ("restrictions", routes::restrictions::ApiDoc::openapi()),
-        ("listas", routes::listas::ApiDoc::openapi()),
-        ("diagnostics", routes::diagnostics::ApiDoc::openapi()),
-        ("cierres", routes::cierres::ApiDoc::openapi()),
-        ("dashboard", routes::dashboard::ApiDoc::openapi()),
-        ("ventas", routes::ventas::ApiDoc::openapi()),
-        ("reports", routes::reports::ApiDoc::openapi()),
     ]
 }
 

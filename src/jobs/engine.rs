@@ -378,7 +378,11 @@ impl Runner {
             }
         };
         let finished_at = self.finish(claimed.id, &result).await?;
-        let outcome = if result.is_ok() { "succeeded" } else { "failed" };
+        let outcome = if result.is_ok() {
+            "succeeded"
+        } else {
+            "failed"
+        };
         crate::observability::metrics::job_run(def.name, outcome, started.elapsed());
         match &result {
             Ok(v) => {
