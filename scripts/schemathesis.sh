@@ -40,7 +40,7 @@ fi
 if [ -z "${BANCA_BIN:-}" ]; then
   log "cargo build --bin banca"
   cargo build --locked --quiet --bin banca
-  BANCA_BIN=target/debug/banca
+  BANCA_BIN="${CARGO_TARGET_DIR:-target}/debug/banca"
 fi
 
 # --- a fresh database, dropped at exit ---------------------------------------------------------
