@@ -12,7 +12,10 @@
 //! - `ticket_rollup` (sorteo × day × ventana × vendedor: tickets, money and jugadas, additive)
 //!   for ticket counts over several bands and for per-seller totals;
 //! - `ventana_rollup` (the same per sorteo × day × ventana, about 1/40 of `ticket_rollup`) for
-//!   ticket counts when the filter names no seller.
+//!   ticket counts when the filter names no seller;
+//! - `seller_day_rollup` / `seller_day_tickets` (`sales_rollup` / `ticket_rollup` summed over
+//!   the sorteos of a lotería and business day, ≈ 1/5 of the rows, kept by
+//!   `db::rollups::rebuild_sorteo`) for the seller grain when the filter names no sorteo.
 //!
 //! No query joins two rollups. Rows of a deleted sorteo are excluded (a guard: deleting a
 //! drawn sorteo already rebuilds its rollups empty) by joining `sorteos` after grouping where
@@ -80,6 +83,20 @@ macro_rules! rollup_where {
          AND ($5::uuid IS NULL OR r.vendedor_id = $5)
          AND ($6::uuid IS NULL OR r.loteria_id = $6)
          AND ($7::uuid IS NULL OR r.sorteo_id = $7)
+         AND ($8::uuid[] IS NULL OR r.vendedor_id = ANY($8))"
+    };
+}
+
+/// The per-day seller rollups' rows of a [`Filter`] that names no sorteo (`$7` must be NULL)
+/// but its band (`$1…$8`, alias `r`). They hold live sorteos only (no guard needed).
+macro_rules! day_rollup_where {
+    () => {
+        "r.business_date BETWEEN $1 AND $2
+         AND ($3::uuid IS NULL OR r.banca_id = $3)
+         AND ($4::uuid IS NULL OR r.ventana_id = $4)
+         AND ($5::uuid IS NULL OR r.vendedor_id = $5)
+         AND ($6::uuid IS NULL OR r.loteria_id = $6)
+         AND $7::uuid IS NULL
          AND ($8::uuid[] IS NULL OR r.vendedor_id = ANY($8))"
     };
 }
@@ -179,6 +196,8 @@ const BAND_ROLLUP_WHERE: &str = "r.business_date BETWEEN $1 AND $2
          AND ($7::uuid IS NULL OR r.sorteo_id = $7)
          AND $8::uuid[] IS NULL";
 
+/// `banca_wide`: the sorteo grains read `band_rollup`; the seller grain reads
+/// `seller_day_rollup` (the filter names no sorteo).
 fn rows_sql(grain: Grain, banca_wide: bool) -> String {
     match grain {
         Grain::Sorteo | Grain::BandSorteo => format!(
@@ -221,8 +240,8 @@ fn rows_sql(grain: Grain, banca_wide: bool) -> String {
             "WITH c AS (
                 SELECT r.vendedor_id, r.ventana_id, r.loteria_id, r.type, r.band, r.in_band,
                        {sums}
-                FROM sales_rollup r
-                WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9) AND {live}
+                FROM {source} r
+                WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9)
                 GROUP BY r.vendedor_id, r.ventana_id, r.loteria_id, r.type, r.band, r.in_band
             )
             SELECT c.loteria_id, l.name AS loteria_name, l.ord AS loteria_ord,
@@ -235,8 +254,16 @@ fn rows_sql(grain: Grain, banca_wide: bool) -> String {
             LEFT JOIN users u ON u.id = c.vendedor_id
             LEFT JOIN ventanas v ON v.id = c.ventana_id",
             sums = ROW_SUMS,
-            where_ = rollup_where!(),
-            live = live_sorteo!(),
+            source = if banca_wide {
+                "seller_day_rollup"
+            } else {
+                "sales_rollup"
+            },
+            where_ = if banca_wide {
+                day_rollup_where!()
+            } else {
+                concat!(rollup_where!(), " AND ", live_sorteo!())
+            },
             loterias = ranked_loterias!(),
         ),
         // The rollup's key is this grain's: its rows need no grouping.
@@ -261,18 +288,14 @@ fn rows_sql(grain: Grain, banca_wide: bool) -> String {
 
 /// The statement of a grain for `f`, built once per grain and source.
 fn rows_statement(grain: Grain, f: &Filter) -> &'static str {
-    static SQL: [OnceLock<String>; 6] = [
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-    ];
-    let banca_wide = matches!(grain, Grain::Sorteo | Grain::BandSorteo)
-        && f.ventana_id.is_none()
-        && f.vendedor_id.is_none()
-        && f.vendedores.is_none();
+    static SQL: [OnceLock<String>; 8] = [const { OnceLock::new() }; 8];
+    let banca_wide = match grain {
+        Grain::Sorteo | Grain::BandSorteo => {
+            f.ventana_id.is_none() && f.vendedor_id.is_none() && f.vendedores.is_none()
+        }
+        Grain::Seller => f.sorteo_id.is_none(),
+        Grain::SellerSorteo => false,
+    };
     let i = match grain {
         Grain::Sorteo => 0,
         Grain::BandSorteo => 1,
@@ -327,22 +350,23 @@ pub struct TicketCount {
 
 /// Tickets of `f` (its band aside) per sorteo × day (`per_sorteo`) and/or per vendedor ×
 /// ventana (`per_seller`); both false: one row with the total. From `ventana_rollup` when
-/// neither the filter nor the grouping names sellers, else from `ticket_rollup`.
+/// neither the filter nor the grouping names sellers, per seller alone from
+/// `seller_day_tickets` when the filter names no sorteo, else from `ticket_rollup`.
 pub async fn tickets(
     pool: &PgPool,
     f: &Filter,
     per_sorteo: bool,
     per_seller: bool,
 ) -> Result<Vec<TicketCount>, sqlx::Error> {
-    static SQL: [OnceLock<String>; 8] = [const { OnceLock::new() }; 8];
-    let table = if per_seller || f.names_sellers() {
-        "ticket_rollup"
+    static SQL: [OnceLock<String>; 12] = [const { OnceLock::new() }; 12];
+    let (table, t) = if per_seller && !per_sorteo && f.sorteo_id.is_none() {
+        ("seller_day_tickets", 2)
+    } else if per_seller || f.names_sellers() {
+        ("ticket_rollup", 1)
     } else {
-        "ventana_rollup"
+        ("ventana_rollup", 0)
     };
-    let i = usize::from(per_sorteo) * 4
-        + usize::from(per_seller) * 2
-        + usize::from(table == "ticket_rollup");
+    let i = usize::from(per_sorteo) * 6 + usize::from(per_seller) * 3 + t;
     let sql = SQL[i].get_or_init(|| {
         let key = |on: bool, col: &str, null: &str| {
             if on {
@@ -364,14 +388,17 @@ pub async fn tickets(
             "SELECT {s} AS sorteo_id, {d} AS business_date, {v} AS vendedor_id,
                     {w} AS ventana_id, {tickets} AS tickets
              FROM {table} r
-             WHERE {where_} AND {live}
+             WHERE {where_}
              {group}",
             s = key(per_sorteo, "sorteo_id", "uuid"),
             d = key(per_sorteo, "business_date", "date"),
             v = key(per_seller, "vendedor_id", "uuid"),
             w = key(per_seller, "ventana_id", "uuid"),
-            where_ = rollup_where!(),
-            live = live_sorteo!(),
+            where_ = if t == 2 {
+                day_rollup_where!()
+            } else {
+                concat!(rollup_where!(), " AND ", live_sorteo!())
+            },
         )
     });
     bind_filter(unnamed::<TicketCount>(sql), f)

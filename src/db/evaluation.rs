@@ -129,6 +129,7 @@ pub async fn set_evaluated(
              extra_outcome_code = $5,
              has_winner = EXISTS (SELECT 1 FROM tickets t
                                   WHERE t.sorteo_id = s.id AND t.deleted_at IS NULL AND t.is_winner),
+             evaluated_at = now(),
              updated_at = now()
          WHERE s.id = $1
          RETURNING s.has_winner",
@@ -220,7 +221,7 @@ pub async fn set_reverted(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx:
     query(
         "UPDATE sorteos SET status = 'OPEN', winning_number = NULL, extra_multiplier_id = NULL,
              extra_multiplier_x = NULL, extra_outcome_code = NULL, has_winner = false,
-             updated_at = now()
+             evaluated_at = NULL, updated_at = now()
          WHERE id = $1",
     )
     .bind(id)

@@ -759,6 +759,34 @@ pub async fn numbers(
     Ok((rows.into_iter().map(|r| r.n).collect(), count, total))
 }
 
+/// Open exposure of `numbers` in `f`: Σ amount × the line's sale multiplier (30 without one)
+/// of the NUMERO lines of ACTIVE tickets of sorteos without a result — what the banca would
+/// pay if the number were drawn in each of them. Numbers without such lines are absent.
+pub async fn open_exposure(
+    pool: &PgPool,
+    f: &Filter,
+    numbers: &[String],
+) -> Result<Vec<(String, Decimal)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT j.number,
+                sum(j.amount * CASE WHEN j.final_multiplier_x > 0 THEN j.final_multiplier_x
+                                    ELSE 30 END) AS exposure
+         FROM tickets t
+         JOIN sorteos s ON s.id = t.sorteo_id AND s.deleted_at IS NULL
+                       AND s.winning_number IS NULL
+         JOIN jugadas j ON j.ticket_id = t.id
+         WHERE {tscope} AND t.status = 'ACTIVE' AND t.is_active AND t.deleted_at IS NULL
+           AND j.is_active AND NOT j.is_excluded AND j.deleted_at IS NULL
+           AND j.type = 'NUMERO' AND j.number = ANY($9)
+         GROUP BY j.number",
+        tscope = scoped!("t"),
+    );
+    bind(planned::<(String, Decimal)>(&sql), f)
+        .bind(numbers)
+        .fetch_all(pool)
+        .await
+}
+
 /// [`scoped!`] for `number_rollup` (alias `d`), which has no ventana or seller: only used when
 /// `$2` and `$3` are NULL (they stay referenced, so every statement takes the same parameters).
 const NUMBER_ROLLUP_SCOPE: &str = "($1::uuid IS NULL OR d.banca_id = $1)
@@ -866,9 +894,9 @@ macro_rules! winners_cte {
                 SELECT t.id, t.ticket_number, t.created_at, t.loteria_id, t.sorteo_id,
                        t.ventana_id, t.vendedor_id, t.total_amount, t.total_payout, t.total_paid,
                        t.remaining_amount, t.last_payment_at, s.status AS sorteo_status,
-                       s.updated_at AS evaluated_at,
+                       s.evaluated_at,
                        (t.remaining_amount > 0 AND s.status = 'EVALUATED'
-                        AND s.updated_at < now() - interval '24 hours') AS expired
+                        AND s.evaluated_at < now() - interval '24 hours') AS expired
                 FROM tickets t
                 JOIN sorteos s ON s.id = t.sorteo_id AND s.deleted_at IS NULL
                 WHERE ",
@@ -881,7 +909,7 @@ macro_rules! winners_cte {
                        OR ($9 = 'partial' AND t.remaining_amount > 0 AND t.total_paid > 0)
                        OR ($9 = 'unpaid' AND t.total_paid <= 0))
                   AND (NOT $10 OR (t.remaining_amount > 0 AND s.status = 'EVALUATED'
-                                   AND s.updated_at < now() - interval '24 hours'))
+                                   AND s.evaluated_at < now() - interval '24 hours'))
                   AND ($11::numeric IS NULL OR t.total_payout >= $11)
                   AND ($12::numeric IS NULL OR t.total_payout <= $12)
                   AND ($13::text IS NULL OR EXISTS (
@@ -1048,15 +1076,15 @@ pub struct CancelledRow {
 pub async fn cancelled_totals(
     pool: &PgPool,
     f: &Filter,
-) -> Result<(i64, Decimal, Option<f64>), sqlx::Error> {
+) -> Result<(i64, Decimal, Option<Decimal>), sqlx::Error> {
     let sql = format!(
         "SELECT count(*), COALESCE(sum(t.total_amount), 0),
-                (avg(extract(epoch FROM COALESCE(t.cancelled_at, t.deleted_at) - t.created_at))
-                 / 60)::float8
+                round(avg(extract(epoch FROM COALESCE(t.cancelled_at, t.deleted_at)
+                                             - t.created_at)) / 60, 2)
          FROM tickets t WHERE {scope} AND t.status = 'CANCELLED'",
         scope = scoped!("t"),
     );
-    bind(planned::<(i64, Decimal, Option<f64>)>(&sql), f)
+    bind(planned::<(i64, Decimal, Option<Decimal>)>(&sql), f)
         .fetch_one(pool)
         .await
 }

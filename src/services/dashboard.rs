@@ -33,7 +33,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::PgPool;
@@ -47,9 +46,9 @@ use crate::services::report_scope::ReportScope;
 /// Below this, a period's sales raise `LOW_SALES`.
 pub const LOW_SALES_THRESHOLD: i64 = 10_000;
 /// A number whose potential payout passes this share of its sorteo's sales raises a warning.
-pub const EXPOSURE_WARNING: f64 = 60.0;
+pub const EXPOSURE_WARNING: Decimal = Decimal::from_parts(60, 0, 0, false, 0);
 /// … and this one a critical alert.
-pub const EXPOSURE_CRITICAL: f64 = 80.0;
+pub const EXPOSURE_CRITICAL: Decimal = Decimal::from_parts(80, 0, 0, false, 0);
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -150,13 +149,11 @@ pub fn filter(scope: &ReportScope, bet_type: Option<&str>) -> Filter {
 // Figures
 
 /// `part / whole × 100` with 2 decimals (0 when `whole` is 0).
-fn pct(part: Decimal, whole: Decimal) -> f64 {
+fn pct(part: Decimal, whole: Decimal) -> Decimal {
     if whole.is_zero() {
-        0.0
+        Decimal::ZERO
     } else {
         money(part * Decimal::ONE_HUNDRED / whole)
-            .to_f64()
-            .unwrap_or(0.0)
     }
 }
 
@@ -192,10 +189,10 @@ pub struct Row {
     pub commissions: Decimal,
     /// `sales − payout − commissionVentana`.
     pub net: Decimal,
-    pub margin: f64,
+    pub margin: Decimal,
     pub tickets: i64,
     pub winners: i64,
-    pub win_rate: f64,
+    pub win_rate: Decimal,
     pub avg_ticket: Decimal,
     /// Ganancia: movements of the period and `periodBalance`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -315,10 +312,10 @@ pub struct Summary {
     /// ADMIN: `sales − payouts − commissionVentana`; others: `sales − payouts −
     /// commissionUser`.
     pub net: Decimal,
-    pub margin: f64,
+    pub margin: Decimal,
     pub total_tickets: i64,
     pub total_winners: i64,
-    pub win_rate: f64,
+    pub win_rate: Decimal,
     pub avg_ticket: Decimal,
     pub ganancia_listeros: Decimal,
     pub ganancia_banca: Decimal,
@@ -411,18 +408,18 @@ pub struct Kpis {
     pub total_winners: i64,
     pub total_commissions: Decimal,
     pub net: Decimal,
-    pub margin: f64,
-    pub win_rate: f64,
+    pub margin: Decimal,
+    pub win_rate: Decimal,
     pub avg_ticket: Decimal,
     pub previous_period: Option<Summary>,
     /// Sales change against the previous period, in % (0 without previous sales).
-    pub sales_change: f64,
+    pub sales_change: Decimal,
 }
 
 fn kpis_of(s: &Summary, previous: Option<Summary>) -> Kpis {
-    let sales_change = previous
-        .as_ref()
-        .map_or(0.0, |p| pct(s.total_sales - p.total_sales, p.total_sales));
+    let sales_change = previous.as_ref().map_or(Decimal::ZERO, |p| {
+        pct(s.total_sales - p.total_sales, p.total_sales)
+    });
     Kpis {
         total_sales: s.total_sales,
         total_payouts: s.total_payouts,
@@ -457,7 +454,7 @@ pub struct Ganancia {
     pub total_commissions: Decimal,
     /// `Σ sales − Σ payouts − Σ commissionVentana`.
     pub total_net: Decimal,
-    pub margin: f64,
+    pub margin: Decimal,
     pub total_tickets: i64,
     pub total_winners: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1060,7 +1057,7 @@ pub struct NumberRisk {
     pub sales: Decimal,
     pub potential_payout: Decimal,
     /// `potentialPayout / sales of its sorteo × 100`.
-    pub ratio: f64,
+    pub ratio: Decimal,
     pub tickets: i64,
 }
 
@@ -1090,7 +1087,7 @@ pub struct Risk {
     pub max_potential_payout: Decimal,
     pub critical_number: String,
     /// The critical number's ratio.
-    pub ratio: f64,
+    pub ratio: Decimal,
 }
 
 /// `GET /exposure`.
@@ -1102,7 +1099,7 @@ pub struct Exposure {
     /// Σ potential payout of every number (not a loss that can happen at once).
     pub total_potential_payout: Decimal,
     /// The highest number ratio.
-    pub max_ratio: f64,
+    pub max_ratio: Decimal,
     /// The `top` numbers by sales.
     pub top_numbers: Vec<NumberRisk>,
     pub heatmap: Vec<HeatCell>,
@@ -1197,7 +1194,7 @@ pub async fn exposure(
         open_sorteos: sorteos.len(),
         total_sales: numbers.iter().map(|n| n.sales).sum(),
         total_potential_payout: numbers.iter().map(|n| n.potential_payout).sum(),
-        max_ratio: numbers.iter().map(|n| n.ratio).fold(0.0, f64::max),
+        max_ratio: numbers.iter().map(|n| n.ratio).max().unwrap_or_default(),
         top_numbers,
         heatmap: heat.into_values().collect(),
         by_sorteo: sorteos,
@@ -1221,14 +1218,6 @@ pub struct Alert {
     /// LOW_SALES: the period's sales (money, exact); HIGH_EXPOSURE: the ratio in % (2 dp).
     pub value: Decimal,
     pub threshold: Decimal,
-}
-
-/// A percentage (not money) as a two-decimal `Decimal` for the wire.
-fn percent_decimal(v: f64) -> Decimal {
-    use rust_decimal::prelude::FromPrimitive;
-    Decimal::from_f64(v)
-        .map(|d| d.round_dp(2))
-        .unwrap_or_default()
 }
 
 /// `LOW_SALES` when the period's sales are under [`LOW_SALES_THRESHOLD`].
@@ -1264,7 +1253,7 @@ pub fn exposure_alerts(e: &Exposure) -> Vec<Alert> {
     let critical = e
         .by_sorteo
         .iter()
-        .max_by(|a, b| a.ratio.total_cmp(&b.ratio))
+        .max_by(|a, b| a.ratio.cmp(&b.ratio))
         .map(|s| {
             format!(
                 " (número {} de {})",
@@ -1277,8 +1266,8 @@ pub fn exposure_alerts(e: &Exposure) -> Vec<Alert> {
         kind: "HIGH_EXPOSURE",
         severity,
         message: format!("Exposición alta: el pago potencial llega al {worst:.2}% de las ventas del sorteo{critical}"),
-        value: percent_decimal(worst),
-        threshold: percent_decimal(threshold),
+        value: worst,
+        threshold,
     }]
 }
 
@@ -1417,9 +1406,8 @@ fn text(s: impl Into<String>) -> Cell {
 
 /// A percentage as a two-decimal number cell (the header says `(%)`): numeric in XLSX, and
 /// no leading `-` text that the CSV injection guard would quote.
-fn percent_cell(v: f64) -> Cell {
-    use rust_decimal::prelude::FromPrimitive;
-    Cell::Money(Decimal::from_f64(v).map(money).unwrap_or_default())
+fn percent_cell(v: Decimal) -> Cell {
+    Cell::Money(money(v))
 }
 
 fn summary_rows(s: &Summary) -> Vec<(String, Cell)> {
@@ -1622,9 +1610,9 @@ mod tests {
     fn percentages_and_averages() {
         assert_eq!(
             pct(Decimal::new(-999543, 2), Decimal::new(22890, 2)),
-            -4366.72
+            Decimal::new(-436672, 2)
         );
-        assert_eq!(pct(Decimal::ONE, Decimal::ZERO), 0.0);
+        assert_eq!(pct(Decimal::ONE, Decimal::ZERO), Decimal::ZERO);
         assert_eq!(avg(Decimal::new(22890, 2), 3), Decimal::new(7630, 2));
         assert_eq!(avg(Decimal::ONE, 0), Decimal::ZERO);
     }
@@ -1653,16 +1641,16 @@ mod tests {
             open_sorteos: 0,
             total_sales: Decimal::ZERO,
             total_potential_payout: Decimal::ZERO,
-            max_ratio: 60.0,
+            max_ratio: Decimal::from(60),
             top_numbers: vec![],
             heatmap: vec![],
             by_sorteo: vec![],
             by_loteria: vec![],
         };
         assert!(exposure_alerts(&e).is_empty());
-        e.max_ratio = 60.5;
+        e.max_ratio = Decimal::new(605, 1);
         assert_eq!(exposure_alerts(&e)[0].severity, "warning");
-        e.max_ratio = 81.0;
+        e.max_ratio = Decimal::from(81);
         assert_eq!(exposure_alerts(&e)[0].severity, "critical");
     }
 }

@@ -19,13 +19,12 @@
 //!   prize depends on the draw's extra multiplier). `maxPotentialPayout` is the largest number's
 //!   exposure (only one number wins). Risk: share of the sorteo's sales > 15 % critical,
 //!   > 10 % high, > 5 % medium.
-//! * Percentages are `f64` rounded to 2 decimals; every amount is an exact decimal, and
-//!   averages/ratios of money are rounded with `domain::commission::money`.
+//! * Percentages, ratios and durations are exact decimals rounded to 2 places (half away from
+//!   zero, `domain::commission::money`), like every amount; JSON carries them as numbers.
 //! * Ranking summaries cover the whole scope (before the `top` cut), so they agree with the
 //!   other reports; `includeComparison` adds the previous period of equal length.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -71,16 +70,14 @@ pub fn previous(f: &Filter) -> Filter {
 }
 
 /// `num / den × 100`, 2 decimals (0 when `den` is 0).
-pub fn pct(num: Decimal, den: Decimal) -> f64 {
+pub fn pct(num: Decimal, den: Decimal) -> Decimal {
     if den.is_zero() {
-        return 0.0;
+        return Decimal::ZERO;
     }
     money(num * Decimal::ONE_HUNDRED / den)
-        .to_f64()
-        .unwrap_or(0.0)
 }
 
-fn pct_count(num: i64, den: i64) -> f64 {
+fn pct_count(num: i64, den: i64) -> Decimal {
     pct(Decimal::from(num), Decimal::from(den))
 }
 
@@ -94,7 +91,7 @@ fn avg(num: Decimal, den: i64) -> Decimal {
 }
 
 /// Change from `before` to `now` in percent (`None` when there was nothing before).
-fn change(now: Decimal, before: Decimal) -> Option<f64> {
+fn change(now: Decimal, before: Decimal) -> Option<Decimal> {
     (!before.is_zero()).then(|| pct(now - before, before.abs()))
 }
 
@@ -159,7 +156,7 @@ struct Anulaciones {
     monto: Decimal,
     cantidad: i64,
     /// `monto / (brutas + monto) × 100`.
-    tasa: f64,
+    tasa: Decimal,
 }
 
 #[derive(Debug, Serialize)]
@@ -177,9 +174,13 @@ struct NumberDto {
     total_amount: Decimal,
     jugadas_count: i64,
     rank: usize,
-    percent_of_total: f64,
+    percent_of_total: Decimal,
     #[serde(skip_serializing_if = "Option::is_none")]
     times_won: Option<i64>,
+    /// Only with `includeExposure`: potential payout of the number's NUMERO lines in the
+    /// sorteos of the period without a result (0 when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exposure: Option<Decimal>,
 }
 
 #[derive(Debug, Serialize)]
@@ -228,7 +229,7 @@ struct TicketsSummary {
     ventas: Ventas,
     premios_ganados: Decimal,
     margen_neto: Decimal,
-    margen_porcentaje: f64,
+    margen_porcentaje: Decimal,
     anulaciones: Anulaciones,
     pagos: Pagos,
     numeros: Numeros,
@@ -247,6 +248,7 @@ fn number_dtos(rows: Vec<db::NumberFigures>, total: Decimal, wins: bool) -> Vec<
             jugadas_count: n.jugadas,
             rank: i + 1,
             times_won: wins.then_some(n.times_won),
+            exposure: None,
         })
         .collect()
 }
@@ -362,7 +364,7 @@ struct WinnerDto {
     payment_count: i64,
     last_payment_at: Option<DateTime<Utc>>,
     is_expired: bool,
-    hours_since_evaluation: Option<f64>,
+    hours_since_evaluation: Option<Decimal>,
 }
 
 #[derive(Debug, Serialize)]
@@ -407,10 +409,9 @@ pub async fn winners_payments(
             } else {
                 "unpaid"
             },
-            hours_since_evaluation: r.evaluated_at.map(|e| {
-                let h = (now - e).num_seconds() as f64 / 3600.0;
-                (h * 100.0).round() / 100.0
-            }),
+            hours_since_evaluation: r
+                .evaluated_at
+                .map(|e| money(Decimal::from((now - e).num_seconds()) / Decimal::from(3600))),
             id: r.id,
             ticket_number: r.ticket_number,
             created_at: r.created_at,
@@ -478,6 +479,8 @@ pub struct NumbersOptions {
     pub top: i64,
     pub include_winners: bool,
     pub include_comparison: bool,
+    /// Adds each number's open exposure (`exposure`, see `db::reports::open_exposure`).
+    pub include_exposure: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -514,10 +517,21 @@ async fn numbers_period(
     o: &NumbersOptions,
 ) -> Result<NumbersPeriod, sqlx::Error> {
     let (rows, count, total) = db::numbers(pool, f, o.bet_type.as_deref(), o.top).await?;
+    let mut numbers = number_dtos(rows, total, o.include_winners);
+    if o.include_exposure && !numbers.is_empty() {
+        let wanted: Vec<String> = numbers.iter().map(|n| n.number.clone()).collect();
+        let open: std::collections::HashMap<String, Decimal> = db::open_exposure(pool, f, &wanted)
+            .await?
+            .into_iter()
+            .collect();
+        for n in &mut numbers {
+            n.exposure = Some(open.get(&n.number).copied().unwrap_or_default());
+        }
+    }
     Ok(NumbersPeriod {
         from: f.from,
         to: f.to,
-        numbers: number_dtos(rows, total, o.include_winners),
+        numbers,
         total_numbers_played: count,
         total_amount: total,
     })
@@ -552,6 +566,7 @@ pub async fn numbers_analysis(
     };
     let mut meta = range_meta(f);
     meta["comparisonEnabled"] = Value::Bool(o.include_comparison);
+    meta["exposureEnabled"] = Value::Bool(o.include_exposure);
     Ok((to_json(data)?, meta))
 }
 
@@ -618,7 +633,7 @@ struct CancelledDto {
     vendedor_name: Option<String>,
     cancelled_by_name: Option<String>,
     total_amount: Decimal,
-    minutes_to_cancel: Option<f64>,
+    minutes_to_cancel: Option<Decimal>,
 }
 
 #[derive(Debug, Serialize)]
@@ -654,8 +669,7 @@ pub async fn cancelled(
         .into_iter()
         .map(|r| CancelledDto {
             minutes_to_cancel: r.cancelled_at.map(|c| {
-                let m = (c - r.created_at).num_seconds() as f64 / 60.0;
-                (m * 100.0).round() / 100.0
+                money(Decimal::from((c - r.created_at).num_seconds()) / Decimal::from(60))
             }),
             id: r.id,
             ticket_number: r.ticket_number,
@@ -679,7 +693,7 @@ pub async fn cancelled(
             "totalCancelledAmount": amount,
             "cancelledRate": pct_count(count, all),
             "averageCancelledAmount": avg(amount, count),
-            "averageTimeToCancel": minutes.map(|m| (m * 100.0).round() / 100.0).unwrap_or(0.0),
+            "averageTimeToCancel": minutes.map(money).unwrap_or_default(),
         },
         "tickets": to_json(tickets)?,
     });
@@ -735,7 +749,7 @@ struct ExposureNumber {
     exposure: Decimal,
     /// Exposure ÷ NUMERO sales: the lines' weighted multiplier.
     multiplier: Decimal,
-    percent_of_total: f64,
+    percent_of_total: Decimal,
     risk_level: &'static str,
 }
 
@@ -757,12 +771,12 @@ pub struct ExposureOptions {
 }
 
 /// Risk of a number holding `share` percent of the sorteo's sales.
-pub fn risk_level(share: f64) -> &'static str {
-    if share > 15.0 {
+pub fn risk_level(share: Decimal) -> &'static str {
+    if share > Decimal::from(15) {
         "critical"
-    } else if share > 10.0 {
+    } else if share > Decimal::TEN {
         "high"
-    } else if share > 5.0 {
+    } else if share > Decimal::from(5) {
         "medium"
     } else {
         "low"
@@ -807,7 +821,7 @@ pub async fn exposure(
         .count();
     let alerts: Vec<ExposureAlert> = all
         .iter()
-        .filter(|n| n.percent_of_total > 10.0)
+        .filter(|n| n.percent_of_total > Decimal::TEN)
         .map(|n| ExposureAlert {
             kind: "HIGH_CONCENTRATION",
             number: n.number.clone(),
@@ -815,7 +829,7 @@ pub async fn exposure(
                 "El número {} tiene el {:.2}% de las ventas del sorteo",
                 n.number, n.percent_of_total
             ),
-            severity: if n.percent_of_total > 15.0 {
+            severity: if n.percent_of_total > Decimal::from(15) {
                 "critical"
             } else {
                 "warning"
@@ -901,11 +915,11 @@ struct ProfitSummary {
     comision_vendedor: Decimal,
     margen_bruto: Decimal,
     margen_neto: Decimal,
-    porcentaje_retorno: f64,
-    porcentaje_margen: f64,
+    porcentaje_retorno: Decimal,
+    porcentaje_margen: Decimal,
     tickets_count: i64,
     tickets_ganadores: i64,
-    tasa_ganadores: f64,
+    tasa_ganadores: Decimal,
 }
 
 fn profit_summary(t: &Figures) -> ProfitSummary {
@@ -940,7 +954,7 @@ struct ProfitRow {
     comisiones: Decimal,
     margen_bruto: Decimal,
     margen_neto: Decimal,
-    porcentaje_margen: f64,
+    porcentaje_margen: Decimal,
     tickets: i64,
 }
 
@@ -1210,8 +1224,8 @@ struct LoteriaPerf {
     commission_listero: Decimal,
     /// `ventas − payout − commissionListero`.
     neto: Decimal,
-    margin: f64,
-    payout_ratio: f64,
+    margin: Decimal,
+    payout_ratio: Decimal,
     #[serde(skip_serializing_if = "Option::is_none")]
     previous: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1354,7 +1368,7 @@ struct VentanaRank {
     winning_tickets_count: i64,
     /// `ventas − payout − commissionListero`.
     neto: Decimal,
-    margin: f64,
+    margin: Decimal,
     active_vendedores_count: i64,
     activity_days: i64,
     rank: usize,
@@ -1417,13 +1431,13 @@ pub async fn ventanas_ranking(
         let o = match sort {
             VentanaSort::Ventas => b.ventas_total.cmp(&a.ventas_total),
             VentanaSort::Neto => b.neto.cmp(&a.neto),
-            VentanaSort::Margin => b.margin.total_cmp(&a.margin),
+            VentanaSort::Margin => b.margin.cmp(&a.margin),
             VentanaSort::Tickets => b.tickets_count.cmp(&a.tickets_count),
         };
         o.then_with(|| a.ventana_name.cmp(&b.ventana_name))
     });
     let count = all.len();
-    let margins: f64 = all.iter().map(|v| v.margin).sum();
+    let margins: Decimal = all.iter().map(|v| v.margin).sum();
     all.truncate(top);
     for (i, v) in all.iter_mut().enumerate() {
         v.rank = i + 1;
@@ -1436,7 +1450,7 @@ pub async fn ventanas_ranking(
             "totalCommissionListero": listero,
             "totalNeto": ventas - payout - listero,
             "ventanasCount": count,
-            "averageMargin": if count == 0 { 0.0 } else { (margins / count as f64 * 100.0).round() / 100.0 },
+            "averageMargin": avg(margins, count as i64),
         },
     });
     let mut meta = range_meta(f);
@@ -1489,7 +1503,7 @@ struct VendedorRank {
     comision_listero: Decimal,
     /// `ventas − premios − comisiones`.
     margen: Decimal,
-    margen_porcentaje: f64,
+    margen_porcentaje: Decimal,
     winning_tickets_count: i64,
     activity_days: i64,
     rank: usize,

@@ -54,16 +54,12 @@ impl View {
     }
 }
 
-/// A ratio in percent with two decimals (not money), or 0 without a base.
-fn percent(part: Decimal, whole: Decimal) -> f64 {
-    use rust_decimal::prelude::ToPrimitive;
+/// A ratio in percent with two decimals (half away from zero), or 0 without a base.
+fn percent(part: Decimal, whole: Decimal) -> Decimal {
     if whole.is_zero() {
-        return 0.0;
+        return Decimal::ZERO;
     }
-    (part * Decimal::ONE_HUNDRED / whole)
-        .round_dp(2)
-        .to_f64()
-        .unwrap_or(0.0)
+    crate::domain::commission::money(part * Decimal::ONE_HUNDRED / whole)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -173,9 +169,9 @@ pub struct BreakdownRow {
     pub total_paid: Decimal,
     pub pending_payment: Decimal,
     /// (ventas − payout − commission) / ventas, in percent.
-    pub margin: f64,
+    pub margin: Decimal,
     /// payout / ventas, in percent.
-    pub payout_rate: f64,
+    pub payout_rate: Decimal,
 }
 
 /// `GET /ventas/breakdown`: the top groups of `g.dimension`.

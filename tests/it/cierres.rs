@@ -1227,3 +1227,141 @@ async fn xlsx_export_matches_the_json() {
         ]
     );
 }
+
+/// Rows where the per-day seller rollups differ from `sales_rollup` / `ticket_rollup` summed
+/// over the live sorteos (0 when they agree).
+async fn seller_day_drift(s: &Shop) -> i64 {
+    scalar(
+        &s.w,
+        "WITH want AS (
+            SELECT r.business_date, r.banca_id, r.loteria_id, r.ventana_id, r.vendedor_id,
+                   r.type, r.band, r.in_band, sum(r.total_sales) AS sales,
+                   sum(r.total_payouts) AS payouts, sum(r.listero_commission) AS listero,
+                   sum(r.jugada_count)::int8 AS jugadas, sum(r.ticket_count)::int8 AS tickets
+            FROM sales_rollup r JOIN sorteos s ON s.id = r.sorteo_id AND s.deleted_at IS NULL
+            GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),
+         have AS (
+            SELECT business_date, banca_id, loteria_id, ventana_id, vendedor_id, type, band,
+                   in_band, total_sales, total_payouts, listero_commission, jugada_count,
+                   ticket_count
+            FROM seller_day_rollup),
+         want_t AS (
+            SELECT r.business_date, r.banca_id, r.loteria_id, r.ventana_id, r.vendedor_id,
+                   sum(r.ticket_count)::int8 AS tickets
+            FROM ticket_rollup r JOIN sorteos s ON s.id = r.sorteo_id AND s.deleted_at IS NULL
+            GROUP BY 1, 2, 3, 4, 5),
+         have_t AS (
+            SELECT business_date, banca_id, loteria_id, ventana_id, vendedor_id, ticket_count
+            FROM seller_day_tickets)
+         SELECT (SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have) a)
+              + (SELECT count(*) FROM (SELECT * FROM have EXCEPT SELECT * FROM want) b)
+              + (SELECT count(*) FROM (SELECT * FROM want_t EXCEPT SELECT * FROM have_t) c)
+              + (SELECT count(*) FROM (SELECT * FROM have_t EXCEPT SELECT * FROM want_t) d)",
+    )
+    .await
+}
+
+async fn sorteo_action(s: &Shop, sorteo: Uuid, what: &str, body: Value) {
+    let (st, v) = call(
+        &s.w.app,
+        Method::PATCH,
+        &format!("/api/v1/sorteos/{sorteo}/{what}"),
+        Some(&s.w.a.banca_user.token),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{what} {sorteo}: {v}");
+}
+
+/// `/cierres/by-seller` reads `seller_day_rollup` / `seller_day_tickets` (the sorteo rollups
+/// summed per lotería and day, kept by difference): they follow evaluations and reverts of two
+/// sorteos of one lotería and day, also when both are evaluated at once, and the by-seller
+/// answer equals the one built from the per-sorteo rows (`depth=full` reads `sales_rollup`).
+#[tokio::test]
+async fn by_seller_day_rollups_follow_evaluations_and_reverts() {
+    let s = shop().await;
+    let w = &s.w;
+    let (day, _) = cierre_world(&s).await;
+    let r = range(&day);
+    let second: Uuid = scalar(
+        w,
+        &format!(
+            "SELECT id FROM sorteos WHERE loteria_id = '{}' AND id <> '{}' AND status = 'OPEN'",
+            s.loteria, s.sorteo
+        ),
+    )
+    .await;
+    assert_eq!(seller_day_drift(&s).await, 0);
+    let rows: i64 = scalar(w, "SELECT count(*) FROM seller_day_rollup").await;
+    assert!(rows > 0);
+
+    let total = |v: &Value| d(&v["data"]["totals"]["totalVendida"]);
+    let by_seller = format!("/api/v1/cierres/by-seller?{r}&depth=summary");
+    let v = ok(&s, &w.a.banca_user, &by_seller, None).await;
+    assert_metrics(&v["data"]["totals"], TOTAL);
+
+    // The second sorteo of the same lotería and day: A1's 07 × 500 joins the same day rows.
+    sorteo_action(&s, second, "evaluate", json!({"winningNumber": "07"})).await;
+    assert_eq!(seller_day_drift(&s).await, 0);
+    settle(&s).await;
+    let v = ok(&s, &w.a.banca_user, &by_seller, None).await;
+    assert_eq!(total(&v), dec("830"), "{v}");
+    // depth=full reads the per-sorteo rows (`sales_rollup`): the same seller figures.
+    let full = ok(
+        &s,
+        &w.a.banca_user,
+        &format!("/api/v1/cierres/by-seller?{r}&depth=full"),
+        None,
+    )
+    .await;
+    let sellers = |v: &Value| -> Vec<(String, Value)> {
+        let mut out: Vec<(String, Value)> = v["data"]["vendedores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let mut s = s.clone();
+                s.as_object_mut().unwrap().remove("loterias");
+                (s["vendedorId"].as_str().unwrap().to_string(), s)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    };
+    assert_eq!(sellers(&v), sellers(&full));
+    assert_eq!(v["data"]["totals"], full["data"]["totals"]);
+
+    // Revert the first: only the second's sale is left in the day rows.
+    sorteo_action(&s, s.sorteo, "revert-evaluation", json!({})).await;
+    assert_eq!(seller_day_drift(&s).await, 0);
+    settle(&s).await;
+    let v = ok(&s, &w.a.banca_user, &by_seller, None).await;
+    assert_eq!(total(&v), dec("500"), "{v}");
+
+    // Revert the second (the day rows empty out), then evaluate both at once.
+    sorteo_action(&s, second, "revert-evaluation", json!({})).await;
+    assert_eq!(seller_day_drift(&s).await, 0);
+    let rows: i64 = scalar(w, "SELECT count(*) FROM seller_day_rollup").await;
+    assert_eq!(rows, 0);
+    let roja = scalar::<Uuid>(
+        w,
+        &format!(
+            "SELECT id FROM loteria_multipliers WHERE loteria_id = '{}' AND name = 'Roja'",
+            s.loteria
+        ),
+    )
+    .await;
+    tokio::join!(
+        sorteo_action(
+            &s,
+            s.sorteo,
+            "evaluate",
+            json!({"winningNumber": "07", "extraMultiplierId": roja})
+        ),
+        sorteo_action(&s, second, "evaluate", json!({"winningNumber": "07"})),
+    );
+    assert_eq!(seller_day_drift(&s).await, 0);
+    settle(&s).await;
+    let v = ok(&s, &w.a.banca_user, &by_seller, None).await;
+    assert_eq!(total(&v), dec("830"), "{v}");
+}

@@ -644,6 +644,31 @@ async fn live_reports_count_open_sorteos_cancellations_and_hours() {
     );
     assert_eq!(nums[3]["timesWon"], 1);
     assert_eq!(nums[0]["timesWon"], 0);
+    assert!(nums[0].get("exposure").is_none(), "{}", nums[0]);
+    // includeExposure: each number's potential payout in the period's sorteos without a
+    // result (here the open sorteo: the exposure report's figures).
+    let v = ok(
+        &s,
+        banca,
+        &format!("/api/v1/reports/tickets/numbers-analysis?{r}&includeExposure=true"),
+    )
+    .await;
+    assert_eq!(v["meta"]["exposureEnabled"], true);
+    let exposure: std::collections::HashMap<String, Decimal> = v["data"]["currentPeriod"]
+        ["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["number"].as_str().unwrap().to_string(), d(&n["exposure"])))
+        .collect();
+    for (n, want) in [
+        ("07", "45000"),
+        ("42", "9000"),
+        ("13", "8100"),
+        ("99", "1800"),
+    ] {
+        assert_eq!(exposure[n], dec(want), "exposure of {n}");
+    }
     expect_error(
         &s,
         &w.a.ventana_users[1],
@@ -752,6 +777,31 @@ async fn winners_lists_and_payment_status_are_scoped() {
     // Evaluated just now: nothing is expired yet.
     let v = ok(&s, banca, &format!("{path}&expiredOnly=true")).await;
     assert_eq!(v["data"]["summary"]["totalWinningTickets"], 0);
+    // Evaluated 25 h ago (and edited since): the prizes still owed are expired — the
+    // evaluation time counts, not the sorteo's last update.
+    fixtures::exec(
+        w,
+        &format!(
+            "UPDATE sorteos SET evaluated_at = now() - interval '25 hours', updated_at = now()
+             WHERE id = '{}'",
+            s.sorteo
+        ),
+    )
+    .await;
+    let v = ok(&s, banca, &format!("{path}&expiredOnly=true")).await;
+    let expired = v["data"]["tickets"].as_array().unwrap();
+    assert!(!expired.is_empty(), "{v}");
+    for t in expired {
+        assert!(d(&t["remainingAmount"]) > Decimal::ZERO, "{t}");
+    }
+    fixtures::exec(
+        w,
+        &format!(
+            "UPDATE sorteos SET evaluated_at = now() WHERE id = '{}'",
+            s.sorteo
+        ),
+    )
+    .await;
     let v = ok(&s, banca, &format!("{path}&page=2&pageSize=1")).await;
     assert_eq!(v["data"]["tickets"].as_array().unwrap().len(), 1);
     assert_eq!(v["meta"]["hasPrevPage"], true);

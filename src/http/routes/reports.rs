@@ -458,7 +458,9 @@ struct NumbersQuery {
     #[serde(default, deserialize_with = "de::opt_bool")]
     #[param(value_type = Option<doc::BoolText>, inline)]
     include_winners: Option<bool>,
-    /// Accepted; the per-number exposure of a sorteo is `/reports/tickets/exposure`.
+    /// Adds `exposure` per number: the potential payout of its NUMERO lines in the period's
+    /// sorteos without a result (the per-number exposure of one sorteo with its risk levels is
+    /// `/reports/tickets/exposure`).
     #[serde(default, deserialize_with = "de::opt_bool")]
     #[param(value_type = Option<doc::BoolText>, inline)]
     include_exposure: Option<bool>,
@@ -490,12 +492,12 @@ async fn numbers_analysis(
             return Err(query_error("scope", "invalid_enum", "debe ser mine o all"));
         }
     }
-    let _ = q.include_exposure;
     let o = NumbersOptions {
         bet_type: bet_type_of(q.bet_type.as_deref())?,
         top: top_of(q.top, 20, 100)? as i64,
         include_winners: q.include_winners.unwrap_or(false),
         include_comparison: q.include_comparison.unwrap_or(false),
+        include_exposure: q.include_exposure.unwrap_or(false),
     };
     let s = scope(
         &state,
