@@ -274,6 +274,10 @@ struct Answer {
     error: Option<String>,
 }
 
+/// `Accept` of every benchmark request (JSON and the export file types).
+const FILE_ACCEPT: &str = "application/json, text/csv, \
+    application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, application/pdf";
+
 async fn get(client: &reqwest::Client, base: &str, url: &str, auth: &Auth) -> Answer {
     let started = Instant::now();
     let sent = client
@@ -283,6 +287,9 @@ async fn get(client: &reqwest::Client, base: &str, url: &str, auth: &Auth) -> An
             crate::http::auth::ACTIVE_BANCA_HEADER,
             auth.banca.to_string(),
         )
+        // The dashboard export answers the file itself (not the app's download link) when
+        // `Accept` names its type; the other routes ignore `Accept`.
+        .header(reqwest::header::ACCEPT, FILE_ACCEPT)
         .timeout(Duration::from_secs(60))
         .send()
         .await;

@@ -36,7 +36,7 @@ use sqlx::postgres::PgArguments;
 use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
-use crate::db::{query_as, query_scalar};
+use crate::db::query_as;
 
 /// Which tickets count.
 #[derive(Debug, Clone)]
@@ -73,24 +73,6 @@ impl Filter {
         &self,
         q: sqlx::query::QueryAs<'q, Postgres, O, PgArguments>,
     ) -> sqlx::query::QueryAs<'q, Postgres, O, PgArguments> {
-        q.persistent(false)
-            .bind(self.banca_id)
-            .bind(self.ventana_id)
-            .bind(self.vendedor_id)
-            .bind(self.loteria_id)
-            .bind(self.sorteo_id)
-            .bind(self.from)
-            .bind(self.to)
-            .bind(self.status.clone())
-            .bind(self.winners_only)
-            .bind(self.tz.clone())
-    }
-
-    /// [`Filter::bind`] for a one-column statement.
-    fn bind_scalar<'q, O>(
-        &self,
-        q: sqlx::query::QueryScalar<'q, Postgres, O, PgArguments>,
-    ) -> sqlx::query::QueryScalar<'q, Postgres, O, PgArguments> {
         q.persistent(false)
             .bind(self.banca_id)
             .bind(self.ventana_id)
@@ -407,9 +389,10 @@ pub async fn last_ticket_at(
     f: &Filter,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     let sql = last_ticket_sql(f);
-    f.bind_scalar(query_scalar::<Option<DateTime<Utc>>>(&sql))
+    f.bind(query_as::<(Option<DateTime<Utc>>,)>(&sql))
         .fetch_one(pool)
         .await
+        .map(|(at,)| at)
 }
 
 fn last_ticket_sql(f: &Filter) -> String {
@@ -876,8 +859,8 @@ pub async fn list(
         .bind(o.offset)
         .fetch_all(pool)
         .await?;
-    let total: i64 = f
-        .bind_scalar(query_scalar(&count_sql))
+    let (total,): (i64,) = f
+        .bind(query_as(&count_sql))
         .bind(o.multiplier_id)
         .bind(search)
         .fetch_one(pool)

@@ -101,106 +101,119 @@ impl FromRequestParts<AppState> for Auth {
             _ => ApiError::new(StatusCode::UNAUTHORIZED, "INVALID_TOKEN", "Token inválido"),
         })?;
         let requested = requested_banca(parts).or(claims.banca_id);
-        // The session check: from the shared cache when Redis has a current entry, else one
-        // query (see `services::session_cache`).
-        let redis = state.redis.as_ref().filter(|_| state.config.cache.enabled);
-        let ttl = state.config.cache.session_ttl;
-        let lookup = match redis {
-            Some(r) => session_cache::lookup(r, claims.sid, claims.sub, requested).await,
-            None => None,
-        };
-        let mut conn = None;
-        let (user, cached_assigned) = match lookup.as_ref().and_then(|l| l.session.clone()) {
-            Some(hit) => (hit.user, hit.assigned),
-            None => {
-                let c = conn.insert(state.pools.primary().acquire().await?);
-                let user = db::sessions::session_user(c, claims.sid, claims.sub)
-                    .await?
-                    .ok_or_else(session_revoked)?;
-                (user, None)
-            }
-        };
-        if user.session_revoked {
-            return Err(session_revoked());
-        }
-        if !user.user_active {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "USER_INACTIVE",
-                "Tu cuenta ha sido desactivada. Contacta al administrador.",
-            ));
-        }
-        let (banca_id, assigned) = match user.role {
-            Role::Admin => {
-                let active = match requested {
-                    Some(b) => {
-                        let cached = lookup.as_ref().and_then(|l| l.banca_active);
-                        let is_active = match cached {
-                            Some(v) => v,
-                            None => {
-                                if conn.is_none() {
-                                    conn = Some(state.pools.primary().acquire().await?);
-                                }
-                                let c = conn.as_mut().expect("acquired above");
-                                let v = db::bancas::is_active(c, b).await?;
-                                if let (Some(r), Some(l)) = (redis, lookup.as_ref()) {
-                                    session_cache::store_banca(r, l, b, v, ttl);
-                                }
-                                v
-                            }
-                        };
-                        is_active.then_some(b)
-                    }
-                    None => None,
-                };
-                (active, Vec::new())
-            }
-            Role::Banca => {
-                let assigned = match &cached_assigned {
-                    Some(a) => a.clone(),
-                    None => {
-                        if conn.is_none() {
-                            conn = Some(state.pools.primary().acquire().await?);
-                        }
-                        let c = conn.as_mut().expect("acquired above");
-                        db::bancas::assigned_to(c, user.user_id).await?
-                    }
-                };
-                let active = requested
-                    .filter(|b| assigned.contains(b))
-                    .or(user.banca_id.filter(|b| assigned.contains(b)))
-                    .or_else(|| assigned.first().copied());
-                (active, assigned)
-            }
-            Role::Ventana | Role::Vendedor => (user.banca_id, Vec::new()),
-        };
-        drop(conn);
-        if let (Some(r), Some(l)) = (redis, lookup.as_ref()) {
-            if l.session.is_none() {
-                let entry = session_cache::CachedSession {
-                    user: user.clone(),
-                    assigned: (user.role == Role::Banca).then(|| assigned.clone()),
-                };
-                session_cache::store_session(r, l, claims.sid, entry, ttl);
-            }
-        }
-        let span = tracing::Span::current();
-        span.record("user_id", tracing::field::display(user.user_id));
-        crate::observability::sentry::set_user(user.user_id, banca_id);
-        if let Some(b) = banca_id {
-            span.record("banca_id", tracing::field::display(b));
-        }
-        Ok(Auth(Actor {
-            user_id: user.user_id,
-            username: user.username,
-            role: user.role,
-            ventana_id: user.ventana_id,
-            home_banca_id: user.banca_id,
-            banca_id,
-            assigned_bancas: assigned,
-            session_id: claims.sid,
-        }))
+        resolve_actor(state, claims.sub, claims.sid, requested)
+            .await
+            .map(Auth)
     }
+}
+
+/// The caller behind session `sid` of user `sub` with the active banca `requested` (checked
+/// against the user's bancas): the bearer check of every route, and of a download link.
+pub async fn resolve_actor(
+    state: &AppState,
+    sub: Uuid,
+    sid: Uuid,
+    requested: Option<Uuid>,
+) -> Result<Actor, ApiError> {
+    // The session check: from the shared cache when Redis has a current entry, else one
+    // query (see `services::session_cache`).
+    let redis = state.redis.as_ref().filter(|_| state.config.cache.enabled);
+    let ttl = state.config.cache.session_ttl;
+    let lookup = match redis {
+        Some(r) => session_cache::lookup(r, sid, sub, requested).await,
+        None => None,
+    };
+    let mut conn = None;
+    let (user, cached_assigned) = match lookup.as_ref().and_then(|l| l.session.clone()) {
+        Some(hit) => (hit.user, hit.assigned),
+        None => {
+            let c = conn.insert(state.pools.primary().acquire().await?);
+            let user = db::sessions::session_user(c, sid, sub)
+                .await?
+                .ok_or_else(session_revoked)?;
+            (user, None)
+        }
+    };
+    if user.session_revoked {
+        return Err(session_revoked());
+    }
+    if !user.user_active {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "USER_INACTIVE",
+            "Tu cuenta ha sido desactivada. Contacta al administrador.",
+        ));
+    }
+    let (banca_id, assigned) = match user.role {
+        Role::Admin => {
+            let active = match requested {
+                Some(b) => {
+                    let cached = lookup.as_ref().and_then(|l| l.banca_active);
+                    let is_active = match cached {
+                        Some(v) => v,
+                        None => {
+                            if conn.is_none() {
+                                conn = Some(state.pools.primary().acquire().await?);
+                            }
+                            let c = conn.as_mut().expect("acquired above");
+                            let v = db::bancas::is_active(c, b).await?;
+                            if let (Some(r), Some(l)) = (redis, lookup.as_ref()) {
+                                session_cache::store_banca(r, l, b, v, ttl);
+                            }
+                            v
+                        }
+                    };
+                    is_active.then_some(b)
+                }
+                None => None,
+            };
+            (active, Vec::new())
+        }
+        Role::Banca => {
+            let assigned = match &cached_assigned {
+                Some(a) => a.clone(),
+                None => {
+                    if conn.is_none() {
+                        conn = Some(state.pools.primary().acquire().await?);
+                    }
+                    let c = conn.as_mut().expect("acquired above");
+                    db::bancas::assigned_to(c, user.user_id).await?
+                }
+            };
+            let active = requested
+                .filter(|b| assigned.contains(b))
+                .or(user.banca_id.filter(|b| assigned.contains(b)))
+                .or_else(|| assigned.first().copied());
+            (active, assigned)
+        }
+        Role::Ventana | Role::Vendedor => (user.banca_id, Vec::new()),
+    };
+    drop(conn);
+    if let (Some(r), Some(l)) = (redis, lookup.as_ref()) {
+        if l.session.is_none() {
+            let entry = session_cache::CachedSession {
+                user: user.clone(),
+                assigned: (user.role == Role::Banca).then(|| assigned.clone()),
+            };
+            session_cache::store_session(r, l, sid, entry, ttl);
+        }
+    }
+    let span = tracing::Span::current();
+    span.record("user_id", tracing::field::display(user.user_id));
+    crate::observability::sentry::set_user(user.user_id, banca_id);
+    if let Some(b) = banca_id {
+        span.record("banca_id", tracing::field::display(b));
+    }
+    Ok(Actor {
+        user_id: user.user_id,
+        username: user.username,
+        role: user.role,
+        ventana_id: user.ventana_id,
+        home_banca_id: user.banca_id,
+        banca_id,
+        assigned_bancas: assigned,
+        session_id: sid,
+    })
 }
 
 /// `DISABLE_AUTH=true` (development only): requests without a token act as the oldest active

@@ -41,6 +41,7 @@ pub fn specific(method: &Method, path: &str) -> Option<Specific> {
             "/api/v1/commissions/export"
             | "/api/v1/accounts/export"
             | "/api/v1/admin/dashboard/export"
+            | "/api/v1/admin/dashboard/export/file"
             | "/api/v1/cierres/export.xlsx"
             | "/api/v1/cierres/export.csv",
         ) => Some(Specific::Address(Limiter::Export)),

@@ -37,11 +37,31 @@ pub struct RefreshClaims {
     pub exp: i64,
 }
 
+/// Claims of a download link (`GET /admin/dashboard/export` answers a URL the app opens
+/// without its bearer token): the caller's session, the export's query, a short life.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DownloadClaims {
+    pub sub: Uuid,
+    pub sid: Uuid,
+    /// The active banca of the access token that asked for the link.
+    pub banca_id: Option<Uuid>,
+    /// What the link downloads (`dashboard`) and its query string.
+    pub what: String,
+    pub q: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
 /// Signs and checks tokens with the configured secrets and lifetimes.
 #[derive(Clone)]
 pub struct TokenKeys {
     access_enc: EncodingKey,
     access_dec: DecodingKey,
+    /// Download links: a key derived from the access secret (never interchangeable with an
+    /// access or refresh token).
+    download_enc: EncodingKey,
+    download_dec: DecodingKey,
     refresh_enc: EncodingKey,
     refresh_dec: DecodingKey,
     pub access_ttl: Duration,
@@ -76,9 +96,12 @@ impl TokenKeys {
     pub fn from_config(config: &Config) -> Self {
         let a = config.jwt_access_secret.expose().as_bytes();
         let r = config.jwt_refresh_secret.expose().as_bytes();
+        let d = download_secret(a);
         TokenKeys {
             access_enc: EncodingKey::from_secret(a),
             access_dec: DecodingKey::from_secret(a),
+            download_enc: EncodingKey::from_secret(&d),
+            download_dec: DecodingKey::from_secret(&d),
             refresh_enc: EncodingKey::from_secret(r),
             refresh_dec: DecodingKey::from_secret(r),
             access_ttl: config.jwt_access_expires_in,
@@ -138,6 +161,27 @@ impl TokenKeys {
             .map(|d| d.claims)
             .map_err(classify)
     }
+
+    /// Signs a download link's token.
+    pub fn sign_download(&self, claims: &DownloadClaims) -> Result<String, TokenError> {
+        encode(&Header::new(Algorithm::HS256), claims, &self.download_enc)
+            .map_err(|_| TokenError::Signing)
+    }
+
+    pub fn verify_download(&self, token: &str) -> Result<DownloadClaims, TokenError> {
+        decode::<DownloadClaims>(token, &self.download_dec, &validation())
+            .map(|d| d.claims)
+            .map_err(classify)
+    }
+}
+
+/// The download links' key: SHA-256 of a label and the access secret.
+fn download_secret(access: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"banca download link v1:");
+    h.update(access);
+    h.finalize().to_vec()
 }
 
 #[cfg(test)]
@@ -193,6 +237,36 @@ mod tests {
         let none = format!("{header}.{forged}.");
         assert_eq!(k.verify_access(&none), Err(TokenError::Invalid));
         assert_eq!(k.verify_access("garbage"), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn download_links_are_their_own_tokens() {
+        let k = keys();
+        let now = chrono::Utc::now().timestamp();
+        let c = DownloadClaims {
+            sub: Uuid::new_v4(),
+            sid: Uuid::new_v4(),
+            banca_id: None,
+            what: "dashboard".into(),
+            q: "format=csv".into(),
+            iat: now,
+            exp: now + 300,
+        };
+        let t = k.sign_download(&c).unwrap();
+        assert_eq!(k.verify_download(&t).unwrap(), c);
+        // Not an access token, and an access token is not a link.
+        assert_eq!(k.verify_access(&t), Err(TokenError::Invalid));
+        let a = k
+            .sign_access(now, c.sub, Role::Admin, None, None, c.sid)
+            .unwrap();
+        assert_eq!(k.verify_download(&a), Err(TokenError::Invalid));
+        let old = k
+            .sign_download(&DownloadClaims {
+                exp: now - 1_000,
+                ..c
+            })
+            .unwrap();
+        assert_eq!(k.verify_download(&old), Err(TokenError::Expired));
     }
 
     fn base64_url(s: &str) -> String {

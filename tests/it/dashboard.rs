@@ -60,7 +60,18 @@ async fn get_raw(
     let res = req.send().await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
-    (status, headers, res.bytes().await.unwrap().to_vec())
+    let body = res.bytes().await.unwrap().to_vec();
+    // The export answers a link (what the app reads): open it as the app does, without the
+    // bearer token.
+    if path.contains("/export?") && status == StatusCode::OK {
+        let v: Value = serde_json::from_slice(&body).expect("a JSON link");
+        let url = v["data"]["url"].as_str().expect("data.url").to_string();
+        let res = s.w.app.client.get(&url).send().await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        return (status, headers, res.bytes().await.unwrap().to_vec());
+    }
+    (status, headers, body)
 }
 
 async fn get_as(s: &Shop, who: &Login, path: &str, banca: Option<Uuid>) -> (StatusCode, Value) {
@@ -983,4 +994,88 @@ async fn exports_parse_back_to_the_json() {
     assert!(text.contains("(9,019.50)"), "{text}");
     assert!(text.contains("(GMT-6)"), "{text}");
     assert!(text.contains("228.90"), "{text}");
+}
+
+/// `GET /export` answers `{url, filename, format, expiresAt}` (client-contract: the app opens
+/// `url`); the link works without a bearer token for 5 minutes, only while the session that
+/// made it is open; `Accept` with the file's type answers the file at once.
+#[tokio::test]
+async fn export_answers_a_download_link_bound_to_the_session() {
+    let x = world().await;
+    let (s, w) = (&x.s, &x.s.w);
+    let path = format!("{BASE}/export?format=csv&sections=summary");
+    let (st, v) = call(&w.app, Method::GET, &path, Some(&w.admin.token), None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let link = &v["data"];
+    assert_eq!(link["format"], "csv");
+    assert_eq!(
+        link["filename"],
+        format!("dashboard-{t}_{t}.csv", t = x.today)
+    );
+    let url = link["url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&s.w.app.url("/api/v1/admin/dashboard/export/file?token=")),
+        "{url}"
+    );
+    let expires: chrono::DateTime<chrono::Utc> =
+        link["expiresAt"].as_str().unwrap().parse().unwrap();
+    let left = expires - chrono::Utc::now();
+    assert!(left > chrono::Duration::seconds(250) && left <= chrono::Duration::seconds(300));
+
+    // Opened without a token: the file, as the direct answer with `Accept: text/csv`.
+    let res = w.app.client.get(url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let linked = res.bytes().await.unwrap();
+    let direct = w
+        .app
+        .client
+        .get(w.app.url(&path))
+        .bearer_auth(&w.admin.token)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(direct.status(), StatusCode::OK);
+    let direct = direct.bytes().await.unwrap();
+    assert_eq!(csv_section(&linked, None), csv_section(&direct, None));
+
+    // A tampered or foreign token is refused; so is an access token used as a link.
+    for bad in [
+        format!("{url}x"),
+        w.app.url(&format!(
+            "/api/v1/admin/dashboard/export/file?token={}",
+            w.admin.token
+        )),
+        w.app.url("/api/v1/admin/dashboard/export/file"),
+    ] {
+        let res = w.app.client.get(&bad).send().await.unwrap();
+        let st = res.status();
+        let v: Value = res.json().await.unwrap();
+        assert!(
+            (st == StatusCode::UNAUTHORIZED && v["code"] == "INVALID_TOKEN")
+                || (st == StatusCode::BAD_REQUEST && v["code"] == "VALIDATION_ERROR"),
+            "{bad}: {st} {v}"
+        );
+    }
+
+    // A VENDEDOR gets no link; a VENTANA none for another ventana.
+    let (st, _) = get_as(s, &w.a.vendedores[0], &path, None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    // Logging out closes the session: its links stop working.
+    let (st, v) = call(
+        &w.app,
+        Method::POST,
+        "/api/v1/auth/logout",
+        Some(&w.admin.token),
+        Some(&json!({})),
+    )
+    .await;
+    assert!(st.is_success(), "{v}");
+    let res = w.app.client.get(url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }

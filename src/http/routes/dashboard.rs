@@ -21,13 +21,16 @@
 //! [`MAX_DAYS`] days); `interval=hour` only for periods of at most 7 days (422
 //! `INTERVAL_TOO_WIDE`). Reads go through the replica when one is configured (`meta.source`)
 //! and the report cache (`meta.cache`, `meta.cacheHit`; `refresh=true` skips the cache); the
-//! exposure is always computed live. The export answers the file itself (no stored file and
-//! download URL).
+//! exposure is always computed live. The export answers what the app reads — a link
+//! `{url, filename, format, expiresAt}` that it opens without its bearer token — or the file
+//! itself when `Accept` names the file's media type. The link carries a signed token (the
+//! caller's session, the query, 5 minutes; `services::tokens::DownloadClaims`); opening it
+//! checks the session and the user again and builds the file then (nothing is stored).
 
 use std::time::Instant;
 
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -51,6 +54,7 @@ use crate::http::routes::ticket_reads::doc;
 use crate::services::dashboard::{self as svc, Dimension, Interval, OrderBy, Params, Sections};
 use crate::services::exports;
 use crate::services::report_scope::{ReportScope, Requested};
+use crate::services::tokens::{DownloadClaims, TokenError};
 
 /// The longest period, in days.
 pub const MAX_DAYS: i64 = 366;
@@ -77,7 +81,8 @@ const ROLES: [Role; 3] = [Role::Admin, Role::Banca, Role::Ventana];
         vendedores,
         accumulated_get,
         accumulated_post,
-        export
+        export,
+        export_link
     ),
     tags((name = "dashboard", description = "The administration dashboard: profit, receivables and payables, KPIs, series, exposure, rankings, exports"))
 )]
@@ -125,6 +130,7 @@ pub fn router() -> Router<AppState> {
             get(accumulated_get).post(accumulated_post),
         )
         .route("/api/v1/admin/dashboard/export", get(export))
+        .route("/api/v1/admin/dashboard/export/file", get(export_link))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1063,13 +1069,51 @@ fn sections_of(v: Option<&str>) -> Result<Sections, ApiError> {
     Ok(s)
 }
 
+/// How long a download link of `GET /export` works.
+pub const DOWNLOAD_LINK_SECS: i64 = 300;
+
+fn format_name(f: Format) -> (&'static str, &'static str) {
+    match f {
+        Format::Csv => ("csv", exports::CSV_CONTENT_TYPE),
+        Format::Xlsx => ("xlsx", exports::XLSX_CONTENT_TYPE),
+        Format::Pdf => ("pdf", exports::PDF_CONTENT_TYPE),
+    }
+}
+
+/// `scheme://host` of this request as the client reached it (`X-Forwarded-Proto` when behind
+/// a trusted proxy), or nothing without a `Host` header (the link is then relative).
+fn origin(state: &AppState, headers: &HeaderMap) -> String {
+    let Some(host) = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+    else {
+        return String::new();
+    };
+    let proto = (state.config.trust_proxy > 0)
+        .then(|| headers.get("x-forwarded-proto"))
+        .flatten()
+        .and_then(|h| h.to_str().ok())
+        .map(|p| {
+            p.split(',')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|p| p == "https" || p == "http")
+        .unwrap_or_else(|| "http".to_string());
+    format!("{proto}://{host}")
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/admin/dashboard/export",
     tag = "dashboard",
     params(DashboardQuery),
     responses(
-        (status = 200, description = "dashboard-<from>_<to>.<csv|xlsx|pdf> (attachment)", content(
+        (status = 200, description = "Enlace de descarga `{url, filename, format, expiresAt}` (la app abre `url`, válido 5 minutos); con `Accept` igual al tipo del archivo, el archivo mismo `dashboard-<from>_<to>.<csv|xlsx|pdf>`", content(
+            (SuccessEnvelope = "application/json"),
             (doc::BinaryFile = "text/csv"),
             (doc::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             (doc::BinaryFile = "application/pdf"),
@@ -1083,11 +1127,117 @@ fn sections_of(v: Option<&str>) -> Result<Sections, ApiError> {
 async fn export(
     State(state): State<AppState>,
     auth: Auth,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     AppQuery(q): AppQuery<DashboardQuery>,
 ) -> Result<Response, ApiError> {
     let format = format_of(q.format.as_deref())?;
+    let (ext, content_type) = format_name(format);
+    let media = content_type.split(';').next().unwrap_or(content_type);
+    let wants_file = headers
+        .get(header::ACCEPT)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|a| {
+            a.split(',')
+                .any(|t| t.split(';').next().unwrap_or("").trim() == media)
+        });
+    if wants_file {
+        return export_file(&state, &auth, &q).await;
+    }
+    // Everything the file would check, checked now: a link that works or a clear error.
+    sections_of(q.sections.as_deref())?;
+    let (_, p) = prepare(&state, &auth, &q).await?;
+    let now = Utc::now();
+    let claims = DownloadClaims {
+        sub: auth.0.user_id,
+        sid: auth.0.session_id,
+        banca_id: auth.0.banca_id,
+        what: "dashboard".into(),
+        q: raw.unwrap_or_default(),
+        iat: now.timestamp(),
+        exp: now.timestamp() + DOWNLOAD_LINK_SECS,
+    };
+    let token = state
+        .tokens
+        .sign_download(&claims)
+        .map_err(|e| ApiError::internal(&e))?;
+    let url = format!(
+        "{}/api/v1/admin/dashboard/export/file?token={token}",
+        origin(&state, &headers)
+    );
+    let expires_at = chrono::DateTime::<Utc>::from_timestamp(claims.exp, 0).unwrap_or(now);
+    Ok(ApiResponse::ok(json!({
+        "url": url,
+        "filename": format!("dashboard-{}_{}.{ext}", p.from, p.to),
+        "format": ext,
+        "expiresAt": expires_at,
+    }))
+    .into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct LinkQuery {
+    /// The token of the link `GET /admin/dashboard/export` answered.
+    token: String,
+}
+
+fn link_error(code: &'static str, message: &'static str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/dashboard/export/file",
+    tag = "dashboard",
+    params(LinkQuery),
+    responses(
+        (status = 200, description = "dashboard-<from>_<to>.<csv|xlsx|pdf> (attachment)", content(
+            (doc::BinaryFile = "text/csv"),
+            (doc::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (doc::BinaryFile = "application/pdf"),
+        )),
+        (status = 400, description = "Falta token (VALIDATION_ERROR)", body = ErrorBody),
+        (status = 401, description = "Enlace vencido (LINK_EXPIRED) o inválido (INVALID_TOKEN), sesión cerrada (SESSION_REVOKED) o usuario inactivo", body = ErrorBody),
+        (status = 403, description = "El usuario ya no tiene acceso a ese alcance", body = ErrorBody),
+    )
+)]
+async fn export_link(
+    State(state): State<AppState>,
+    AppQuery(l): AppQuery<LinkQuery>,
+) -> Result<Response, ApiError> {
+    let claims = state
+        .tokens
+        .verify_download(&l.token)
+        .map_err(|e| match e {
+            TokenError::Expired => link_error(
+                "LINK_EXPIRED",
+                "El enlace de descarga expiró; genere el archivo de nuevo",
+            ),
+            _ => link_error("INVALID_TOKEN", "Enlace de descarga inválido"),
+        })?;
+    if claims.what != "dashboard" {
+        return Err(link_error("INVALID_TOKEN", "Enlace de descarga inválido"));
+    }
+    // The session and the user are checked now, as for a bearer token: a logout or a
+    // deactivation since the link was made refuses it.
+    let actor =
+        crate::http::auth::resolve_actor(&state, claims.sub, claims.sid, claims.banca_id).await?;
+    let q: DashboardQuery = serde_urlencoded::from_str(&claims.q)
+        .map_err(|_| link_error("INVALID_TOKEN", "Enlace de descarga inválido"))?;
+    export_file(&state, &Auth(actor), &q).await
+}
+
+/// The export file of `q` for `auth`.
+async fn export_file(
+    state: &AppState,
+    auth: &Auth,
+    q: &DashboardQuery,
+) -> Result<Response, ApiError> {
+    let format = format_of(q.format.as_deref())?;
     let sections = sections_of(q.sections.as_deref())?;
-    let (scope, p) = prepare(&state, &auth, &q).await?;
+    let (scope, p) = prepare(state, auth, q).await?;
     let (s2, p2) = (scope.clone(), p.clone());
     let (sheets, _) = state
         .pools
