@@ -1,4 +1,5 @@
-//! The `banca` command line: serve, migrate, create-admin, seed-demo, check-config, bench.
+//! The `banca` command line: serve, migrate, create-admin, seed-demo, check-config, bench,
+//! import.
 
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
@@ -17,7 +18,7 @@ use crate::services::admin;
 /// Configuration comes from the environment and a `.env` file in the working folder; see
 /// docs/configuration.md. With no configuration at all, commands use a local PostgreSQL.
 #[derive(Debug, Parser)]
-#[command(name = "banca", version, about, long_about = None, after_help = "Examples:\n  banca serve\n  banca migrate\n  BANCA_ADMIN_PASSWORD=… banca create-admin --username admin\n  banca seed-demo\n  banca check-config\n  banca bench --duration 5")]
+#[command(name = "banca", version, about, long_about = None, after_help = "Examples:\n  banca serve\n  banca migrate\n  BANCA_ADMIN_PASSWORD=… banca create-admin --username admin\n  banca seed-demo\n  banca check-config\n  banca bench --duration 5\n  banca import --from postgres://…/legacy --dry-run")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -57,6 +58,11 @@ pub enum Command {
         #[arg(long)]
         to: chrono::NaiveDate,
     },
+    /// Import a banca from the existing system's database into this one (ids kept; idempotent).
+    #[command(
+        after_help = "Examples:\n  banca import --from postgres://legacy:secret@old-db:5432/bancas --dry-run\n  banca import --from postgres://legacy:secret@old-db:5432/bancas --rounding-report rounding.csv\n  banca import --from postgres://legacy:secret@old-db:5432/bancas --verify-only\n\nWrites into DIRECT_URL (else DATABASE_URL), migrating it first. Re-running imports only what is\nnew or changed. After the import, compares row counts and money sums per business day and\nentity between the two databases and exits 1 when they differ beyond the rounding to cents.\nSee docs/migrating.md for the evening-switch runbook."
+    )]
+    Import(crate::import::command::ImportArgs),
     /// Apply pending database migrations on DIRECT_URL (or DATABASE_URL) and exit.
     #[command(
         after_help = "Example:\n  DIRECT_URL=postgres://banca:secret@db:5432/banca banca migrate\n\nSafe to run from several machines at once: runs are serialized by an advisory lock."
@@ -324,6 +330,15 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
                 Err(RunError::Failed(e)) => anyhow::bail!("{name} failed: {e}"),
                 Err(RunError::Database(e)) => Err(e.into()),
             }
+        }
+        Command::Import(args) => {
+            let db = CommandDb::open(&config).await?;
+            let result = crate::import::command::run(args, &config, db.pools.direct()).await;
+            db.close().await;
+            if !result? {
+                std::process::exit(1);
+            }
+            Ok(())
         }
         Command::Migrate => {
             let started = Instant::now();

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod import;
 pub mod jobs;
 pub mod observability;
 pub mod print;
