@@ -265,7 +265,8 @@ pub async fn generate(
     timed(&progress, "VACUUM ANALYZE", async {
         crate::db::query(
             "VACUUM (ANALYZE) tickets, jugadas, sorteos, sales_rollup, ticket_rollup, \
-             ventana_rollup, band_rollup, daily_number_sales, number_rollup, sale_hour_rollup, \
+             ventana_rollup, band_rollup, seller_day_rollup, seller_day_tickets, daily_number_sales, \
+             number_rollup, sale_hour_rollup, \
              account_statements, ticket_payments, users",
         )
         .execute(pool)

@@ -87,19 +87,22 @@ macro_rules! rollup_where {
     };
 }
 
-/// The per-day seller rollups' rows of a [`Filter`] that names no sorteo (`$7` must be NULL)
-/// but its band (`$1…$8`, alias `r`). They hold live sorteos only (no guard needed).
+/// The per-day seller rollups' rows of a [`Filter`] that names no lotería or sorteo (`$6`,
+/// `$7` must be NULL) but its band (`$1…$8`, alias `r`). They hold live sorteos only (no guard
+/// needed).
 macro_rules! day_rollup_where {
     () => {
         "r.business_date BETWEEN $1 AND $2
          AND ($3::uuid IS NULL OR r.banca_id = $3)
          AND ($4::uuid IS NULL OR r.ventana_id = $4)
          AND ($5::uuid IS NULL OR r.vendedor_id = $5)
-         AND ($6::uuid IS NULL OR r.loteria_id = $6)
-         AND $7::uuid IS NULL
+         AND $6::uuid IS NULL AND $7::uuid IS NULL
          AND ($8::uuid[] IS NULL OR r.vendedor_id = ANY($8))"
     };
 }
+
+/// The nil lotería of the seller rows read from `seller_day_rollup` (see [`Grain::Seller`]).
+pub const NO_LOTERIA: Uuid = Uuid::nil();
 
 /// The sorteo guard of a grain that does not keep the sorteo: a hashed set of the deleted
 /// sorteos (usually empty), probed per row (a semi-join with the live ones costs more).
@@ -141,10 +144,19 @@ pub enum Grain {
     Sorteo,
     /// The same, ordered band first (the band sheets of the XLSX).
     BandSorteo,
-    /// Vendedor × ventana × lotería × bet type × band (× `in_band`), unordered.
+    /// Vendedor × ventana × lotería × bet type × band (× `in_band`), unordered; without a
+    /// lotería or sorteo filter vendedor × ventana × bet type × band from the day rollup, every
+    /// row with the lotería [`NO_LOTERIA`] ([`Grain::from_day_rollup`]).
     Seller,
     /// Every rollup row (sorteo × day × ventana × vendedor × bet type × band), unordered.
     SellerSorteo,
+}
+
+impl Grain {
+    /// The seller grain of `f` is read from `seller_day_rollup` (rows without a lotería).
+    pub fn from_day_rollup(self, f: &Filter) -> bool {
+        self == Grain::Seller && f.loteria_id.is_none() && f.sorteo_id.is_none()
+    }
 }
 
 /// One group of `sales_rollup` rows of one bet type at a [`Grain`]; the keys the grain drops are
@@ -197,7 +209,7 @@ const BAND_ROLLUP_WHERE: &str = "r.business_date BETWEEN $1 AND $2
          AND $8::uuid[] IS NULL";
 
 /// `banca_wide`: the sorteo grains read `band_rollup`; the seller grain reads
-/// `seller_day_rollup` (the filter names no sorteo).
+/// `seller_day_rollup` (the filter names no lotería or sorteo).
 fn rows_sql(grain: Grain, banca_wide: bool) -> String {
     match grain {
         Grain::Sorteo | Grain::BandSorteo => format!(
@@ -236,12 +248,33 @@ fn rows_sql(grain: Grain, banca_wide: bool) -> String {
                  c.type"
             },
         ),
+        // Without a lotería or sorteo filter the day rollup answers; it has no lotería (its
+        // rows carry [`NO_LOTERIA`]; the bands used per lotería come from [`band_uses`]).
+        Grain::Seller if banca_wide => format!(
+            "WITH c AS (
+                SELECT r.vendedor_id, r.ventana_id, r.type, r.band, r.in_band, {sums}
+                FROM seller_day_rollup r
+                WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9)
+                GROUP BY r.vendedor_id, r.ventana_id, r.type, r.band, r.in_band
+            )
+            SELECT '00000000-0000-0000-0000-000000000000'::uuid AS loteria_id,
+                   ''::text AS loteria_name, 0::int8 AS loteria_ord,
+                   NULL::uuid AS sorteo_id, NULL::timestamptz AS scheduled_at,
+                   NULL::date AS business_date, c.vendedor_id,
+                   COALESCE(u.name, '') AS vendedor_name, c.ventana_id,
+                   COALESCE(v.name, '') AS ventana_name, c.type = 'REVENTADO' AS reventado,
+                   c.band, c.in_band, c.sales, c.payouts, c.listero, c.jugadas, c.tickets
+            FROM c LEFT JOIN users u ON u.id = c.vendedor_id
+            LEFT JOIN ventanas v ON v.id = c.ventana_id",
+            sums = ROW_SUMS,
+            where_ = day_rollup_where!(),
+        ),
         Grain::Seller => format!(
             "WITH c AS (
                 SELECT r.vendedor_id, r.ventana_id, r.loteria_id, r.type, r.band, r.in_band,
                        {sums}
-                FROM {source} r
-                WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9)
+                FROM sales_rollup r
+                WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9) AND {live}
                 GROUP BY r.vendedor_id, r.ventana_id, r.loteria_id, r.type, r.band, r.in_band
             )
             SELECT c.loteria_id, l.name AS loteria_name, l.ord AS loteria_ord,
@@ -254,16 +287,8 @@ fn rows_sql(grain: Grain, banca_wide: bool) -> String {
             LEFT JOIN users u ON u.id = c.vendedor_id
             LEFT JOIN ventanas v ON v.id = c.ventana_id",
             sums = ROW_SUMS,
-            source = if banca_wide {
-                "seller_day_rollup"
-            } else {
-                "sales_rollup"
-            },
-            where_ = if banca_wide {
-                day_rollup_where!()
-            } else {
-                concat!(rollup_where!(), " AND ", live_sorteo!())
-            },
+            where_ = rollup_where!(),
+            live = live_sorteo!(),
             loterias = ranked_loterias!(),
         ),
         // The rollup's key is this grain's: its rows need no grouping.
@@ -293,7 +318,7 @@ fn rows_statement(grain: Grain, f: &Filter) -> &'static str {
         Grain::Sorteo | Grain::BandSorteo => {
             f.ventana_id.is_none() && f.vendedor_id.is_none() && f.vendedores.is_none()
         }
-        Grain::Seller => f.sorteo_id.is_none(),
+        Grain::Seller => Grain::Seller.from_day_rollup(f),
         Grain::SellerSorteo => false,
     };
     let i = match grain {
@@ -351,7 +376,7 @@ pub struct TicketCount {
 /// Tickets of `f` (its band aside) per sorteo × day (`per_sorteo`) and/or per vendedor ×
 /// ventana (`per_seller`); both false: one row with the total. From `ventana_rollup` when
 /// neither the filter nor the grouping names sellers, per seller alone from
-/// `seller_day_tickets` when the filter names no sorteo, else from `ticket_rollup`.
+/// `seller_day_tickets` when the filter names no lotería or sorteo, else from `ticket_rollup`.
 pub async fn tickets(
     pool: &PgPool,
     f: &Filter,
@@ -359,7 +384,8 @@ pub async fn tickets(
     per_seller: bool,
 ) -> Result<Vec<TicketCount>, sqlx::Error> {
     static SQL: [OnceLock<String>; 12] = [const { OnceLock::new() }; 12];
-    let (table, t) = if per_seller && !per_sorteo && f.sorteo_id.is_none() {
+    let (table, t) = if per_seller && !per_sorteo && f.sorteo_id.is_none() && f.loteria_id.is_none()
+    {
         ("seller_day_tickets", 2)
     } else if per_seller || f.names_sellers() {
         ("ticket_rollup", 1)
@@ -450,7 +476,7 @@ pub async fn seller_totals(pool: &PgPool, f: &Filter) -> Result<Vec<SellerTotal>
 }
 
 /// A band of a lotería that has sales in the period.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BandUse {
     pub loteria_id: Uuid,
     pub loteria_name: String,
@@ -458,6 +484,44 @@ pub struct BandUse {
     /// Some row of the band is outside every band (see [`Anomaly`]).
     pub out_of_band: bool,
     pub jugadas: i64,
+}
+
+/// The bands used per lotería by `f` (ordered by lotería name, lotería, band): from
+/// `band_rollup` when `f` names no ventana or seller, else from `sales_rollup`.
+pub async fn band_uses(pool: &PgPool, f: &Filter) -> Result<Vec<BandUse>, sqlx::Error> {
+    static SQL: [OnceLock<String>; 2] = [const { OnceLock::new() }; 2];
+    let banca_wide = f.ventana_id.is_none() && f.vendedor_id.is_none() && f.vendedores.is_none();
+    let sql = SQL[usize::from(banca_wide)].get_or_init(|| {
+        format!(
+            "WITH c AS (
+                SELECT r.loteria_id, r.band, bool_or({oob}) AS out_of_band,
+                       sum(r.jugada_count)::int8 AS jugadas
+                FROM {source} r
+                WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9) AND {live}
+                GROUP BY r.loteria_id, r.band
+            )
+            SELECT c.loteria_id, l.name AS loteria_name, c.band, c.out_of_band, c.jugadas
+            FROM c JOIN {loterias} l ON l.id = c.loteria_id
+            ORDER BY l.ord, c.loteria_id, c.band",
+            oob = out_of_band!(),
+            source = if banca_wide {
+                "band_rollup"
+            } else {
+                "sales_rollup"
+            },
+            where_ = if banca_wide {
+                BAND_ROLLUP_WHERE
+            } else {
+                rollup_where!()
+            },
+            live = live_sorteo!(),
+            loterias = ranked_loterias!(),
+        )
+    });
+    bind_filter(unnamed::<BandUse>(sql), f)
+        .bind(f.band)
+        .fetch_all(pool)
+        .await
 }
 
 /// Sales outside every band, per lotería × sorteo × day × bet type × band.

@@ -14,17 +14,13 @@ use crate::db::{query, query_scalar};
 ///
 /// The per-day seller rollups (`seller_day_rollup`, `seller_day_tickets`, migration
 /// `…000007`) follow by difference: the sorteo's old rows are subtracted before the rebuild
-/// and the new ones added after it, under a transaction-scoped advisory lock of the sorteo's
-/// lotería, so that two rebuilds of one lotería's sorteos never interleave their differences
-/// (and never deadlock on the shared day rows); groups left without jugadas are deleted.
+/// and the new ones added after it, under one transaction-scoped advisory lock, so that two
+/// rebuilds never interleave their differences (and never deadlock on the shared day rows;
+/// rebuilds happen a few times an hour); groups left without jugadas are deleted.
 pub async fn rebuild_sorteo(conn: &mut PgConnection, id: Uuid) -> Result<i64, sqlx::Error> {
-    query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('seller_day_rollup:' || loteria_id::text, 0))
-         FROM sorteos WHERE id = $1",
-    )
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    query("SELECT pg_advisory_xact_lock(hashtextextended('seller_day_rollup', 0))")
+        .execute(&mut *conn)
+        .await?;
     let mut days = seller_day_apply(conn, id, -1).await?;
     let n = query_scalar::<i32>("SELECT rebuild_sorteo_rollup($1)")
         .bind(id)
@@ -35,26 +31,14 @@ pub async fn rebuild_sorteo(conn: &mut PgConnection, id: Uuid) -> Result<i64, sq
     if !days.is_empty() {
         days.sort_unstable();
         days.dedup();
-        query(
-            "DELETE FROM seller_day_rollup
-             WHERE business_date = ANY($1) AND loteria_id = (SELECT loteria_id FROM sorteos
-                                                             WHERE id = $2)
-               AND jugada_count = 0",
-        )
-        .bind(&days)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-        query(
-            "DELETE FROM seller_day_tickets
-             WHERE business_date = ANY($1) AND loteria_id = (SELECT loteria_id FROM sorteos
-                                                             WHERE id = $2)
-               AND ticket_count = 0",
-        )
-        .bind(&days)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+        query("DELETE FROM seller_day_rollup WHERE business_date = ANY($1) AND jugada_count = 0")
+            .bind(&days)
+            .execute(&mut *conn)
+            .await?;
+        query("DELETE FROM seller_day_tickets WHERE business_date = ANY($1) AND ticket_count = 0")
+            .bind(&days)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(n)
 }
@@ -66,19 +50,18 @@ async fn seller_day_apply(
     id: Uuid,
     sign: i32,
 ) -> Result<Vec<NaiveDate>, sqlx::Error> {
-    // One row per key in each source (the sorteo fixes the lotería), in key order.
+    // One row per key in each source (the sorteo fixes the lotería, the ventana the banca).
     let mut days = query_scalar::<NaiveDate>(
         "WITH ins AS (
-            INSERT INTO seller_day_rollup AS d (business_date, banca_id, loteria_id,
-                ventana_id, vendedor_id, type, band, in_band, total_sales, total_payouts,
+            INSERT INTO seller_day_rollup AS d (business_date, banca_id, ventana_id,
+                vendedor_id, type, band, in_band, total_sales, total_payouts,
                 listero_commission, jugada_count, ticket_count)
-            SELECT business_date, banca_id, loteria_id, ventana_id, vendedor_id, type, band,
+            SELECT business_date, banca_id, ventana_id, vendedor_id, type, band,
                    in_band, $2 * total_sales, $2 * total_payouts, $2 * listero_commission,
                    $2 * jugada_count, $2 * ticket_count
             FROM sales_rollup WHERE sorteo_id = $1
             ORDER BY business_date, ventana_id, vendedor_id, type, band, in_band
-            ON CONFLICT (business_date, loteria_id, ventana_id, vendedor_id, type, band,
-                         in_band)
+            ON CONFLICT (business_date, ventana_id, vendedor_id, type, band, in_band)
             DO UPDATE SET total_sales = d.total_sales + EXCLUDED.total_sales,
                           total_payouts = d.total_payouts + EXCLUDED.total_payouts,
                           listero_commission = d.listero_commission
@@ -95,13 +78,12 @@ async fn seller_day_apply(
     days.extend(
         query_scalar::<NaiveDate>(
             "WITH ins AS (
-                INSERT INTO seller_day_tickets AS d (business_date, banca_id, loteria_id,
-                    ventana_id, vendedor_id, ticket_count)
-                SELECT business_date, banca_id, loteria_id, ventana_id, vendedor_id,
-                       $2 * ticket_count
+                INSERT INTO seller_day_tickets AS d (business_date, banca_id, ventana_id,
+                    vendedor_id, ticket_count)
+                SELECT business_date, banca_id, ventana_id, vendedor_id, $2 * ticket_count
                 FROM ticket_rollup WHERE sorteo_id = $1
                 ORDER BY business_date, ventana_id, vendedor_id
-                ON CONFLICT (business_date, loteria_id, ventana_id, vendedor_id)
+                ON CONFLICT (business_date, ventana_id, vendedor_id)
                 DO UPDATE SET ticket_count = d.ticket_count + EXCLUDED.ticket_count
                 RETURNING d.business_date)
              SELECT DISTINCT business_date FROM ins",

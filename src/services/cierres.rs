@@ -826,31 +826,45 @@ pub async fn by_seller(
     Ok((data, meta))
 }
 
-/// `depth=summary`: one pass over `sales_rollup` per seller × lotería × type × band, tickets
-/// per seller from `ticket_rollup`; the anomalies' sorteos are asked for only when some row is
-/// out of band.
+/// `depth=summary`: seller × type × band from `seller_day_rollup` (with the bands used per
+/// lotería from `band_rollup`/`sales_rollup`), or, narrowed to a lotería or sorteo, one pass
+/// over `sales_rollup` per seller × lotería × type × band; tickets per seller from
+/// `seller_day_tickets`/`ticket_rollup`; the anomalies' sorteos are asked for only when some
+/// band is out of band.
 async fn by_seller_summary(
     pool: &PgPool,
     f: &Filter,
     opts: SellerOpts,
     effective: &Value,
 ) -> Result<(Vec<SellerBlock>, Value), sqlx::Error> {
-    let (rows, tickets) = tokio::try_join!(
-        db::rows(pool, f, Grain::Seller),
-        db::tickets(pool, f, false, true)
-    )?;
+    // The day rollup's rows have no lotería: the bands used per lotería are read apart.
+    let (rows, tickets, uses) = if Grain::Seller.from_day_rollup(f) {
+        let (rows, tickets, uses) = tokio::try_join!(
+            db::rows(pool, f, Grain::Seller),
+            db::tickets(pool, f, false, true),
+            db::band_uses(pool, f)
+        )?;
+        (rows, tickets, uses)
+    } else {
+        let (rows, tickets) = tokio::try_join!(
+            db::rows(pool, f, Grain::Seller),
+            db::tickets(pool, f, false, true)
+        )?;
+        let uses = bands_used(&rows);
+        (rows, tickets, uses)
+    };
     let tickets: HashMap<(Uuid, Uuid), i64> = tickets
         .into_iter()
         .filter_map(|t| Some(((t.vendedor_id?, t.ventana_id?), t.tickets)))
         .collect();
     let mut sellers = sellers_of(&rows, &tickets);
     rank(&mut sellers, opts.order_by, opts.top);
-    let anomalies = if rows.iter().any(Row::out_of_band) {
+    let anomalies = if uses.iter().any(|u| u.out_of_band) {
         db::anomalies(pool, f).await?
     } else {
         Vec::new()
     };
-    Ok((sellers, meta(f, effective, &bands_used(&rows), &anomalies)))
+    Ok((sellers, meta(f, effective, &uses, &anomalies)))
 }
 
 /// `depth=full`: the rollup rows of `f` (one read), tickets per seller × sorteo from

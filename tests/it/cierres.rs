@@ -1234,24 +1234,24 @@ async fn seller_day_drift(s: &Shop) -> i64 {
     scalar(
         &s.w,
         "WITH want AS (
-            SELECT r.business_date, r.banca_id, r.loteria_id, r.ventana_id, r.vendedor_id,
+            SELECT r.business_date, r.banca_id, r.ventana_id, r.vendedor_id,
                    r.type, r.band, r.in_band, sum(r.total_sales) AS sales,
                    sum(r.total_payouts) AS payouts, sum(r.listero_commission) AS listero,
                    sum(r.jugada_count)::int8 AS jugadas, sum(r.ticket_count)::int8 AS tickets
             FROM sales_rollup r JOIN sorteos s ON s.id = r.sorteo_id AND s.deleted_at IS NULL
-            GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),
+            GROUP BY 1, 2, 3, 4, 5, 6, 7),
          have AS (
-            SELECT business_date, banca_id, loteria_id, ventana_id, vendedor_id, type, band,
+            SELECT business_date, banca_id, ventana_id, vendedor_id, type, band,
                    in_band, total_sales, total_payouts, listero_commission, jugada_count,
                    ticket_count
             FROM seller_day_rollup),
          want_t AS (
-            SELECT r.business_date, r.banca_id, r.loteria_id, r.ventana_id, r.vendedor_id,
+            SELECT r.business_date, r.banca_id, r.ventana_id, r.vendedor_id,
                    sum(r.ticket_count)::int8 AS tickets
             FROM ticket_rollup r JOIN sorteos s ON s.id = r.sorteo_id AND s.deleted_at IS NULL
-            GROUP BY 1, 2, 3, 4, 5),
+            GROUP BY 1, 2, 3, 4),
          have_t AS (
-            SELECT business_date, banca_id, loteria_id, ventana_id, vendedor_id, ticket_count
+            SELECT business_date, banca_id, ventana_id, vendedor_id, ticket_count
             FROM seller_day_tickets)
          SELECT (SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have) a)
               + (SELECT count(*) FROM (SELECT * FROM have EXCEPT SELECT * FROM want) b)
@@ -1274,8 +1274,8 @@ async fn sorteo_action(s: &Shop, sorteo: Uuid, what: &str, body: Value) {
 }
 
 /// `/cierres/by-seller` reads `seller_day_rollup` / `seller_day_tickets` (the sorteo rollups
-/// summed per lotería and day, kept by difference): they follow evaluations and reverts of two
-/// sorteos of one lotería and day, also when both are evaluated at once, and the by-seller
+/// summed per seller and day, kept by difference): they follow evaluations and reverts of two
+/// sorteos of one day, also when both are evaluated at once, and the by-seller
 /// answer equals the one built from the per-sorteo rows (`depth=full` reads `sales_rollup`).
 #[tokio::test]
 async fn by_seller_day_rollups_follow_evaluations_and_reverts() {
