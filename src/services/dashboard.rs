@@ -778,28 +778,30 @@ pub async fn consolidated(
 ) -> Result<Consolidated, sqlx::Error> {
     let f = filter(scope, p.bet_type.as_deref());
     let (pf, pt) = p.previous();
-    let mut sets = db::figure_parts(
-        pool,
-        &f,
-        &[
-            Part::new(p.from, p.to, entity_group(dimension)),
-            Part::new(pf, pt, Group::Total),
-            Part::new(p.month_start(), p.today, Group::Total),
-        ],
-    )
-    .await?
-    .into_iter();
+    // The figures and the balances are independent reads: run them at once.
+    let parts = [
+        Part::new(p.from, p.to, entity_group(dimension)),
+        Part::new(pf, pt, Group::Total),
+        Part::new(p.month_start(), p.today, Group::Total),
+    ];
+    let sellers_of_ventanas = async {
+        if dimension == Dimension::Ventana {
+            db::balances(pool, "vendedor", &f, p.from, p.to, p.today).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let (sets, own, sellers) = tokio::try_join!(
+        db::figure_parts(pool, &f, &parts),
+        db::balances(pool, dimension.as_str(), &f, p.from, p.to, p.today),
+        sellers_of_ventanas
+    )?;
+    let mut sets = sets.into_iter();
     let (figs, previous, month) = (
         next_set(&mut sets),
         next_set(&mut sets),
         next_set(&mut sets),
     );
-    let own = db::balances(pool, dimension.as_str(), &f, p.from, p.to, p.today).await?;
-    let sellers = if dimension == Dimension::Ventana {
-        db::balances(pool, "vendedor", &f, p.from, p.to, p.today).await?
-    } else {
-        Vec::new()
-    };
     let mut per_ventana: HashMap<Uuid, Decimal> = HashMap::new();
     for s in &sellers {
         if let Some(v) = s.ventana_id {
