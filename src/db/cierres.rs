@@ -208,6 +208,16 @@ const BAND_ROLLUP_WHERE: &str = "r.business_date BETWEEN $1 AND $2
          AND ($7::uuid IS NULL OR r.sorteo_id = $7)
          AND $8::uuid[] IS NULL";
 
+/// The table and row filter of a sorteo × type × band read: `band_rollup` (its sums over the
+/// sellers) when `banca_wide` (no ventana or seller named), else `sales_rollup`.
+fn band_source(banca_wide: bool) -> (&'static str, &'static str) {
+    if banca_wide {
+        ("band_rollup", BAND_ROLLUP_WHERE)
+    } else {
+        ("sales_rollup", rollup_where!())
+    }
+}
+
 /// `banca_wide`: the sorteo grains read `band_rollup`; the seller grain reads
 /// `seller_day_rollup` (the filter names no lotería or sorteo).
 fn rows_sql(grain: Grain, banca_wide: bool) -> String {
@@ -229,16 +239,8 @@ fn rows_sql(grain: Grain, banca_wide: bool) -> String {
             JOIN {loterias} l ON l.id = c.loteria_id
             ORDER BY {order}",
             sums = ROW_SUMS,
-            source = if banca_wide {
-                "band_rollup"
-            } else {
-                "sales_rollup"
-            },
-            where_ = if banca_wide {
-                BAND_ROLLUP_WHERE
-            } else {
-                rollup_where!()
-            },
+            source = band_source(banca_wide).0,
+            where_ = band_source(banca_wide).1,
             loterias = ranked_loterias!(),
             order = if grain == Grain::Sorteo {
                 "l.ord, c.loteria_id, s.scheduled_at, c.sorteo_id, c.business_date, c.band,
@@ -504,16 +506,8 @@ pub async fn band_uses(pool: &PgPool, f: &Filter) -> Result<Vec<BandUse>, sqlx::
             FROM c JOIN {loterias} l ON l.id = c.loteria_id
             ORDER BY l.ord, c.loteria_id, c.band",
             oob = out_of_band!(),
-            source = if banca_wide {
-                "band_rollup"
-            } else {
-                "sales_rollup"
-            },
-            where_ = if banca_wide {
-                BAND_ROLLUP_WHERE
-            } else {
-                rollup_where!()
-            },
+            source = band_source(banca_wide).0,
+            where_ = band_source(banca_wide).1,
             live = live_sorteo!(),
             loterias = ranked_loterias!(),
         )

@@ -55,12 +55,34 @@ fn persistent() -> bool {
     NAMED_STATEMENTS.load(Ordering::Relaxed)
 }
 
+tokio::task_local! {
+    /// Statements built while a [`counting`] future runs.
+    static STATEMENTS: std::cell::Cell<u32>;
+}
+
+/// Runs `f` and counts the statements it builds through [`query`], [`query_as`] and
+/// [`query_scalar`] (each is executed once): the dashboard's `meta.totalQueries`. Statements
+/// of tasks `f` spawns are not counted.
+pub async fn counting<F: std::future::Future>(f: F) -> (F::Output, u32) {
+    STATEMENTS
+        .scope(std::cell::Cell::new(0), async move {
+            let out = f.await;
+            (out, STATEMENTS.with(std::cell::Cell::get))
+        })
+        .await
+}
+
+fn counted() {
+    let _ = STATEMENTS.try_with(|c| c.set(c.get() + 1));
+}
+
 /// A statement, prepared as the connection mode allows.
 #[expect(
     clippy::disallowed_methods,
     reason = "the one place that builds statements"
 )]
 pub fn query(sql: &str) -> sqlx::query::Query<'_, Postgres, PgArguments> {
+    counted();
     sqlx::query(sql).persistent(persistent())
 }
 
@@ -73,6 +95,7 @@ pub fn query_as<'q, T>(sql: &'q str) -> sqlx::query::QueryAs<'q, Postgres, T, Pg
 where
     T: for<'r> FromRow<'r, PgRow>,
 {
+    counted();
     sqlx::query_as(sql).persistent(persistent())
 }
 
@@ -85,5 +108,6 @@ pub fn query_scalar<'q, T>(sql: &'q str) -> sqlx::query::QueryScalar<'q, Postgre
 where
     (T,): for<'r> FromRow<'r, PgRow>,
 {
+    counted();
     sqlx::query_scalar(sql).persistent(persistent())
 }

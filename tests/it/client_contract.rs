@@ -451,9 +451,8 @@ const DASHBOARD: &[(&str, Kind)] = &[
     ("data.alerts", Arr),
     ("meta.range", Obj),
     ("meta.queryExecutionTime", Num),
-    // CONTRACT GAP: the app's dashboard type also reads `meta.totalQueries`; Banca does not
-    // count the queries behind a dashboard answer, and a made-up number would be worse than
-    // none. The app only shows it in its (mock-by-default) dashboard; not asserted.
+    // The statements behind the answer (0 when it came from the report cache).
+    ("meta.totalQueries", Num),
     ("meta.etag", Str),
     ("meta.cacheHit", Bool),
 ];

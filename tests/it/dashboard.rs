@@ -271,8 +271,32 @@ async fn overview_has_exact_figures_equal_to_the_statements() {
     for key in ["timeSeries", "byVentana", "byLoteria", "alerts"] {
         assert!(data[key].is_array(), "{key}: {data}");
     }
-    for key in ["range", "queryExecutionTime", "etag", "cacheHit"] {
+    for key in [
+        "range",
+        "queryExecutionTime",
+        "totalQueries",
+        "etag",
+        "cacheHit",
+    ] {
         assert!(!v["meta"][key].is_null(), "meta.{key}: {}", v["meta"]);
+    }
+    // totalQueries: the statements this request ran (the live exposure's at least); a figure
+    // answered from the report cache ran none.
+    assert!(
+        v["meta"]["totalQueries"].as_u64().unwrap() > 0,
+        "{}",
+        v["meta"]
+    );
+    let fresh = ok(s, &w.admin, &format!("{BASE}/ganancia?refresh=true")).await;
+    assert_eq!(fresh["meta"]["cacheHit"], false);
+    assert!(
+        fresh["meta"]["totalQueries"].as_u64().unwrap() > 1,
+        "{}",
+        fresh["meta"]
+    );
+    let again = ok(s, &w.admin, &format!("{BASE}/ganancia")).await;
+    if again["meta"]["cacheHit"] == true {
+        assert_eq!(again["meta"]["totalQueries"], 0, "{}", again["meta"]);
     }
     assert_eq!(v["meta"]["source"], "primary");
     assert_eq!(v["meta"]["range"]["fromDate"], x.today.to_string());

@@ -393,8 +393,9 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
-/// The meta every dashboard answer carries (before `source`/`cache`).
-fn base_meta(scope: &ReportScope, p: &Params, started: Instant) -> Value {
+/// The meta every dashboard answer carries (before `source`/`cache`); `queries`: the
+/// statements the figure ran (`totalQueries`; 0 on a cache hit, see [`answer`]).
+fn base_meta(scope: &ReportScope, p: &Params, started: Instant, queries: u32) -> Value {
     json!({
         "range": {"fromDate": p.from, "toDate": p.to},
         "effectiveFilters": {
@@ -405,6 +406,7 @@ fn base_meta(scope: &ReportScope, p: &Params, started: Instant) -> Value {
             "dimension": p.dimension,
         },
         "queryExecutionTime": started.elapsed().as_millis() as u64,
+        "totalQueries": queries,
     })
 }
 
@@ -440,6 +442,10 @@ where
     if let Value::Object(m) = &mut meta {
         let hit = m.get("cache").and_then(Value::as_str) == Some("hit");
         m.insert("cacheHit".into(), Value::from(hit));
+        if hit {
+            // Answered from the cache: this request ran none.
+            m.insert("totalQueries".into(), Value::from(0));
+        }
     }
     Ok((data, meta))
 }
@@ -465,8 +471,8 @@ macro_rules! figure {
             let p = p.clone();
             async move {
                 let started = Instant::now();
-                let v = $f(pool, scope.clone(), p.clone()).await?;
-                Ok((to_json(&v), base_meta(&scope, &p, started)))
+                let (v, n) = crate::db::counting($f(pool, scope.clone(), p.clone())).await;
+                Ok((to_json(&v?), base_meta(&scope, &p, started, n)))
             }
         })
         .await?;
@@ -507,21 +513,30 @@ async fn overview(
             let p = p.clone();
             async move {
                 let started = Instant::now();
-                let v = svc::overview(&pool, &scope, &p).await?;
-                Ok((to_json(&v), base_meta(&scope, &p, started)))
+                let (v, n) = crate::db::counting(svc::overview(&pool, &scope, &p)).await;
+                Ok((to_json(&v?), base_meta(&scope, &p, started, n)))
             }
         })
         .await?
     };
     let (s2, bet, top) = (scope.clone(), p.bet_type.clone(), p.top);
-    let (exposure, _) = state
+    let ((exposure, n), _) = state
         .pools
         .read(move |pool| {
             let s2 = s2.clone();
             let bet = bet.clone();
-            async move { svc::exposure(&pool, &s2, bet.as_deref(), top).await }
+            async move {
+                let (e, n) =
+                    crate::db::counting(svc::exposure(&pool, &s2, bet.as_deref(), top)).await;
+                e.map(|e| (e, n))
+            }
         })
         .await?;
+    // The exposure is live: its statements add to the overview's (0 on a cache hit).
+    let mut meta = meta;
+    if let Some(q) = meta.get("totalQueries").and_then(Value::as_u64) {
+        meta["totalQueries"] = Value::from(q + u64::from(n));
+    }
     if let Value::Object(m) = &mut data {
         if let Some(Value::Array(alerts)) = m.get_mut("alerts") {
             alerts.extend(svc::exposure_alerts(&exposure).iter().map(to_json));
@@ -769,8 +784,10 @@ async fn exposure(
         let p = p2.clone();
         async move {
             let started = Instant::now();
-            let e = svc::exposure(&pool, &s, p.bet_type.as_deref(), p.top).await?;
-            let mut meta = base_meta(&s, &p, started);
+            let (e, n) =
+                crate::db::counting(svc::exposure(&pool, &s, p.bet_type.as_deref(), p.top)).await;
+            let e = e?;
+            let mut meta = base_meta(&s, &p, started, n);
             meta["alerts"] = to_json(&svc::exposure_alerts(&e));
             Ok((to_json(&e), meta))
         }
@@ -820,8 +837,9 @@ async fn vendedores(
                 let p = p.clone();
                 async move {
                     let started = Instant::now();
-                    let (rows, total) = svc::vendedores(&pool, &scope, &p).await?;
-                    let mut meta = base_meta(&scope, &p, started);
+                    let (r, n) = crate::db::counting(svc::vendedores(&pool, &scope, &p)).await;
+                    let (rows, total) = r?;
+                    let mut meta = base_meta(&scope, &p, started, n);
                     meta["total"] = Value::from(total);
                     Ok((to_json(&rows), meta))
                 }
@@ -936,6 +954,10 @@ async fn accumulated(
     if let Value::Object(m) = &mut meta {
         let hit = m.get("cache").and_then(Value::as_str) == Some("hit");
         m.insert("cacheHit".into(), Value::from(hit));
+        if hit {
+            // Answered from the cache: this request ran none.
+            m.insert("totalQueries".into(), Value::from(0));
+        }
     }
     Ok(respond(data, meta))
 }
