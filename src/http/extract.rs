@@ -3,9 +3,10 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorDetail};
 
 /// A JSON body. Use this instead of `axum::Json` in handlers.
@@ -254,4 +255,40 @@ where
             Err(other) => Err(ApiError::internal(&other)),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the client reached us (URLs echoed back to it).
+
+/// The host the client asked for, when it is a plausible host name (it is echoed into a URL).
+pub fn request_host(headers: &HeaderMap) -> Option<&str> {
+    let host = headers.get(header::HOST)?.to_str().ok()?.trim();
+    let ok = !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b));
+    ok.then_some(host)
+}
+
+/// `https` when a trusted proxy says so (`X-Forwarded-Proto`, with `TRUST_PROXY` > 0).
+pub fn request_scheme(state: &AppState, headers: &HeaderMap) -> &'static str {
+    if state.config.trust_proxy == 0 {
+        return "http";
+    }
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match proto.as_deref() {
+        Some("https") => "https",
+        _ => "http",
+    }
+}
+
+/// `scheme://host` of this request as the client reached it ([`request_host`],
+/// [`request_scheme`]), or `None` without a plausible `Host` header.
+pub fn request_origin(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    request_host(headers).map(|host| format!("{}://{host}", request_scheme(state, headers)))
 }

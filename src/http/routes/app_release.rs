@@ -47,7 +47,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::app::AppState;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
-use crate::http::extract::AppQuery;
+use crate::http::extract::{request_host, request_scheme, AppQuery};
 use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 
 /// Bytes read from the file per body chunk.
@@ -349,33 +349,6 @@ async fn open_apk(
 fn hash_failed(abi: Abi, e: std::io::Error) -> ApiError {
     tracing::error!(abi = abi.as_str(), error = %e, "APK cannot be hashed");
     release_unavailable()
-}
-
-/// The host the client asked for, when it is a plausible host name (it is echoed into a URL).
-fn request_host(headers: &HeaderMap) -> Option<&str> {
-    let host = headers.get(header::HOST)?.to_str().ok()?.trim();
-    let ok = !host.is_empty()
-        && host.len() <= 255
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b));
-    ok.then_some(host)
-}
-
-/// `https` when a trusted proxy says so (`X-Forwarded-Proto`, with `TRUST_PROXY` > 0).
-fn request_scheme(state: &AppState, headers: &HeaderMap) -> &'static str {
-    if state.config.trust_proxy == 0 {
-        return "http";
-    }
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_ascii_lowercase());
-    match proto.as_deref() {
-        Some("https") => "https",
-        _ => "http",
-    }
 }
 
 /// The latest release for an ABI: version, download URL, size and SHA-256 of the APK.

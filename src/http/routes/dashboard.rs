@@ -45,7 +45,7 @@ use crate::domain::roles::Role;
 use crate::http::auth::Auth;
 use crate::http::envelope::ApiResponse;
 use crate::http::error::ApiError;
-use crate::http::extract::{de, AppJson, AppQuery};
+use crate::http::extract::{de, request_origin, AppJson, AppQuery};
 use crate::http::openapi::{ErrorBody, SuccessEnvelope};
 use crate::http::pagination::Page;
 use crate::http::reports;
@@ -1102,32 +1102,6 @@ fn format_name(f: Format) -> (&'static str, &'static str) {
     }
 }
 
-/// `scheme://host` of this request as the client reached it (`X-Forwarded-Proto` when behind
-/// a trusted proxy), or nothing without a `Host` header (the link is then relative).
-fn origin(state: &AppState, headers: &HeaderMap) -> String {
-    let Some(host) = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
-    else {
-        return String::new();
-    };
-    let proto = (state.config.trust_proxy > 0)
-        .then(|| headers.get("x-forwarded-proto"))
-        .flatten()
-        .and_then(|h| h.to_str().ok())
-        .map(|p| {
-            p.split(',')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .filter(|p| p == "https" || p == "http")
-        .unwrap_or_else(|| "http".to_string());
-    format!("{proto}://{host}")
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/admin/dashboard/export",
@@ -1185,7 +1159,7 @@ async fn export(
         .map_err(|e| ApiError::internal(&e))?;
     let url = format!(
         "{}/api/v1/admin/dashboard/export/file?token={token}",
-        origin(&state, &headers)
+        request_origin(&state, &headers).unwrap_or_default()
     );
     let expires_at = chrono::DateTime::<Utc>::from_timestamp(claims.exp, 0).unwrap_or(now);
     Ok(ApiResponse::ok(json!({
