@@ -39,6 +39,25 @@ pub fn money_cell(v: Decimal) -> f64 {
     money(v).to_f64().unwrap_or(0.0)
 }
 
+/// `part / whole × 100` rounded with [`money`] (0 when `whole` is 0): every percentage, ratio
+/// and rate of the reports.
+pub fn percent_of(part: Decimal, whole: Decimal) -> Decimal {
+    if whole.is_zero() {
+        Decimal::ZERO
+    } else {
+        money(part * Decimal::ONE_HUNDRED / whole)
+    }
+}
+
+/// `total / count` rounded with [`money`] (0 when `count` is 0): averages per ticket, seller….
+pub fn average(total: Decimal, count: i64) -> Decimal {
+    if count == 0 {
+        Decimal::ZERO
+    } else {
+        money(total / Decimal::from(count))
+    }
+}
+
 /// `money(amount × percent / 100)`.
 fn commission_amount(amount: Decimal, percent: Decimal) -> Decimal {
     money(amount * percent / Decimal::ONE_HUNDRED)

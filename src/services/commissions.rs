@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::db::commissions::{self as db, DailyRow, Filter, Grouping, LoteriaRow};
 use crate::domain::authz::Actor;
-use crate::domain::commission::money;
+use crate::domain::commission::percent_of as percent;
 use crate::domain::roles::Role;
 
 /// The `dimension` of a report.
@@ -243,14 +243,6 @@ pub struct LoteriaFigures {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub net: Option<Decimal>,
     pub multipliers: Vec<MultiplierFigures>,
-}
-
-fn percent(part: Decimal, whole: Decimal) -> Decimal {
-    if whole.is_zero() {
-        Decimal::ZERO
-    } else {
-        money(part * Decimal::ONE_HUNDRED / whole)
-    }
 }
 
 fn nest(rows: Vec<LoteriaRow>, with_payouts: bool) -> Vec<LoteriaFigures> {

@@ -39,7 +39,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::db::dashboard::{self as db, Balance, Figures, Filter, Group, Part};
-use crate::domain::commission::money;
+use crate::domain::commission::{average as avg, money, percent_of as pct};
 use crate::services::exports::{Cell, Sheet};
 use crate::services::report_scope::ReportScope;
 
@@ -147,24 +147,6 @@ pub fn filter(scope: &ReportScope, bet_type: Option<&str>) -> Filter {
 
 // ---------------------------------------------------------------------------------------------
 // Figures
-
-/// `part / whole × 100` with 2 decimals (0 when `whole` is 0).
-fn pct(part: Decimal, whole: Decimal) -> Decimal {
-    if whole.is_zero() {
-        Decimal::ZERO
-    } else {
-        money(part * Decimal::ONE_HUNDRED / whole)
-    }
-}
-
-/// `sales / tickets`, rounded to money.
-fn avg(sales: Decimal, tickets: i64) -> Decimal {
-    if tickets == 0 {
-        Decimal::ZERO
-    } else {
-        money(sales / Decimal::from(tickets))
-    }
-}
 
 /// One ventana, vendedor, lotería or time bucket.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -34,7 +34,7 @@ use uuid::Uuid;
 use crate::db::reports::{
     self as db, Figures, Filter, Group, Population, SorteoHead, TicketFigures, TicketGroup,
 };
-use crate::domain::commission::money;
+use crate::domain::commission::{average as avg, money, percent_of as pct};
 use crate::services::report_scope::ReportScope;
 
 pub use crate::db::reports::{Filter as ReportFilter, WinnerFilter};
@@ -69,25 +69,8 @@ pub fn previous(f: &Filter) -> Filter {
     }
 }
 
-/// `num / den × 100`, 2 decimals (0 when `den` is 0).
-pub fn pct(num: Decimal, den: Decimal) -> Decimal {
-    if den.is_zero() {
-        return Decimal::ZERO;
-    }
-    money(num * Decimal::ONE_HUNDRED / den)
-}
-
 fn pct_count(num: i64, den: i64) -> Decimal {
     pct(Decimal::from(num), Decimal::from(den))
-}
-
-/// `num / den` as money (0 when `den` is 0).
-fn avg(num: Decimal, den: i64) -> Decimal {
-    if den == 0 {
-        Decimal::ZERO
-    } else {
-        money(num / Decimal::from(den))
-    }
 }
 
 /// Change from `before` to `now` in percent (`None` when there was nothing before).

@@ -32,7 +32,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::db::ventas::{self as db, Figures, Filter, Granularity, Grouping, ListOptions};
-use crate::domain::commission::money;
+use crate::domain::commission::{money, percent_of as percent};
 
 /// How a caller's figures are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,14 +52,6 @@ impl View {
             f.listero
         }
     }
-}
-
-/// A ratio in percent with two decimals (half away from zero), or 0 without a base.
-fn percent(part: Decimal, whole: Decimal) -> Decimal {
-    if whole.is_zero() {
-        return Decimal::ZERO;
-    }
-    crate::domain::commission::money(part * Decimal::ONE_HUNDRED / whole)
 }
 
 // ---------------------------------------------------------------------------------------------
