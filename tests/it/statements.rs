@@ -574,14 +574,18 @@ async fn a_balance_reset_starts_the_sellers_statement_from_zero() {
     let w = &s.w;
     let seller = &w.a.vendedores[0];
     let day = sorteo_day(&s, s.sorteo).await;
-    // Yesterday the seller owed 500.
+    // Yesterday the seller owed 500: the business day before the reset's (made below, today in
+    // Costa Rica), not the server's UTC date — from 18:00 to 24:00 in Costa Rica they differ, and
+    // a row on the reset's own day would be one the reset rebuilds, which this direct UPDATE
+    // does not.
     exec(
         w,
         &format!(
             "INSERT INTO account_statements (date, month, dimension, banca_id, ventana_id,
                  vendedor_id, balance, remaining_balance, accumulated_balance, ticket_count)
-             VALUES (current_date - 1, to_char(current_date - 1, 'YYYY-MM'), 'vendedor', '{}',
-                     '{}', '{}', 500, 500, 500, 1)",
+             SELECT cr.yesterday, to_char(cr.yesterday, 'YYYY-MM'), 'vendedor', '{}',
+                    '{}', '{}', 500, 500, 500, 1
+             FROM (SELECT (now() AT TIME ZONE 'America/Costa_Rica')::date - 1 AS yesterday) cr",
             w.a.banca_id, w.a.ventanas[0], seller.user_id
         ),
     )
