@@ -418,12 +418,7 @@ async fn summary_from_rollup(pool: &PgPool, f: &Filter) -> Result<LiveSummary, s
                    COALESCE(sum(t.total_paid) FILTER (WHERE t.is_winner), 0),
                    COALESCE(sum(t.remaining_amount) FILTER (WHERE t.is_winner), 0),
                    0::bigint, 0::numeric
-            FROM sorteos s JOIN tickets t ON t.sorteo_id = s.id
-            WHERE s.winning_number IS NULL AND s.deleted_at IS NULL
-              AND ($1::uuid IS NULL OR s.banca_id = $1)
-              AND ($4::uuid IS NULL OR s.loteria_id = $4)
-              AND ($5::uuid IS NULL OR s.id = $5)
-              AND {tscope} AND {SOLD}
+            FROM {UNDRAWN_SORTEO_TICKETS} AND {tscope} AND {SOLD}
             GROUP BY 1, 2, 3
             UNION ALL
             SELECT t.loteria_id, t.sorteo_id,
@@ -448,6 +443,15 @@ async fn summary_from_rollup(pool: &PgPool, f: &Filter) -> Result<LiveSummary, s
     );
     summary_rows(pool, f, &b).await
 }
+
+/// The tickets (`t`) of the sorteos of `$1`/`$4`/`$5` without a result, not deleted, reached
+/// from those sorteos (few) rather than from the period's tickets; a `FROM … WHERE …` the caller
+/// continues with `AND`.
+const UNDRAWN_SORTEO_TICKETS: &str = "sorteos s JOIN tickets t ON t.sorteo_id = s.id
+     WHERE s.winning_number IS NULL AND s.deleted_at IS NULL
+       AND ($1::uuid IS NULL OR s.banca_id = $1)
+       AND ($4::uuid IS NULL OR s.loteria_id = $4)
+       AND ($5::uuid IS NULL OR s.id = $5)";
 
 /// [`scoped!`] for `sale_hour_rollup` (alias `r`), which has no ventana or seller (only used
 /// when `$2` and `$3` are NULL).
@@ -548,10 +552,22 @@ pub struct TimeSlot {
     pub cancelled_amount: Decimal,
 }
 
-/// The tickets of `f` per hour of sale and weekday of the business date, sold and cancelled,
-/// in one pass (the time analysis splits both ways and by population); grouped behind
-/// `OFFSET 0` as in [`summary_from_tickets`].
+/// The tickets of `f` per hour of sale and weekday of the business date, sold and cancelled:
+/// from `sale_hour_rollup` plus the few live tickets it does not hold ([`time_slots_from_rollup`])
+/// under the same conditions as [`tickets_summary`], otherwise in one pass over the period's
+/// tickets ([`time_slots_from_tickets`]). Both give the same figures
+/// (`tests/it/reports_crosscheck.rs`).
 pub async fn time_slots(pool: &PgPool, f: &Filter) -> Result<Vec<TimeSlot>, sqlx::Error> {
+    if f.ventana_id.is_none() && f.vendedor_id.is_none() && whole_hour_offsets(f) {
+        time_slots_from_rollup(pool, f).await
+    } else {
+        time_slots_from_tickets(pool, f).await
+    }
+}
+
+/// [`time_slots`] in one pass over the tickets of `f` (the time analysis splits both ways and
+/// by population); grouped behind `OFFSET 0` as in [`summary_from_tickets`].
+async fn time_slots_from_tickets(pool: &PgPool, f: &Filter) -> Result<Vec<TimeSlot>, sqlx::Error> {
     let sql = format!(
         "SELECT x.hour, x.dow,
                 count(*) FILTER (WHERE x.sold) AS sold,
@@ -566,6 +582,42 @@ pub async fn time_slots(pool: &PgPool, f: &Filter) -> Result<Vec<TimeSlot>, sqlx
                OFFSET 0) x
          GROUP BY 1, 2",
         scope = scoped!("t"),
+    );
+    bind(planned::<TimeSlot>(&sql), f).fetch_all(pool).await
+}
+
+/// [`time_slots`] from `sale_hour_rollup` (the sold tickets of drawn sorteos) plus, live, the
+/// sold tickets of sorteos without a result and the cancelled tickets (partial index): a few
+/// thousand rows where the pass over the tickets reads every ticket of the period.
+async fn time_slots_from_rollup(pool: &PgPool, f: &Filter) -> Result<Vec<TimeSlot>, sqlx::Error> {
+    let sql = format!(
+        "SELECT x.hour, x.dow, sum(x.sold)::bigint AS sold,
+                COALESCE(sum(x.sold_amount), 0) AS sold_amount,
+                sum(x.cancelled)::bigint AS cancelled,
+                COALESCE(sum(x.cancelled_amount), 0) AS cancelled_amount
+         FROM (SELECT extract(hour FROM r.sale_hour AT TIME ZONE $8)::int AS hour,
+                      extract(dow FROM r.business_date)::int AS dow,
+                      sum(r.ticket_count)::bigint AS sold, sum(r.total_amount) AS sold_amount,
+                      0::bigint AS cancelled, 0::numeric AS cancelled_amount
+               FROM sale_hour_rollup r
+               WHERE {rscope} AND r.sorteo_id NOT IN (SELECT id FROM sorteos WHERE deleted_at IS NOT NULL)
+               GROUP BY 1, 2
+               UNION ALL
+               SELECT extract(hour FROM t.created_at AT TIME ZONE $8)::int,
+                      extract(dow FROM t.business_date)::int,
+                      count(*), sum(t.total_amount), 0::bigint, 0::numeric
+               FROM {UNDRAWN_SORTEO_TICKETS} AND {tscope} AND {SOLD}
+               GROUP BY 1, 2
+               UNION ALL
+               SELECT extract(hour FROM t.created_at AT TIME ZONE $8)::int,
+                      extract(dow FROM t.business_date)::int,
+                      0::bigint, 0::numeric, count(*), sum(t.total_amount)
+               FROM tickets t
+               WHERE {tscope} AND t.status = 'CANCELLED' AND {LIVE_SORTEO}
+               GROUP BY 1, 2) x
+         GROUP BY 1, 2",
+        rscope = SALE_HOUR_ROLLUP_SCOPE,
+        tscope = scoped!("t"),
     );
     bind(planned::<TimeSlot>(&sql), f).fetch_all(pool).await
 }

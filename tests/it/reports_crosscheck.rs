@@ -274,5 +274,72 @@ async fn every_report_agrees_with_the_statements_and_the_jugadas_to_the_cent() {
         per_ventana, want,
         "Σ per-ventana numbers = banca-wide numbers"
     );
+
+    // Time analysis: banca-wide (read from `sale_hour_rollup`) and each ventana's (read from
+    // the tickets) equal the sold tickets of the period, hour of sale by hour of sale and
+    // weekday by weekday.
+    let expected: Vec<(i32, i32, i64, String)> = sqlx::query_as(
+        "SELECT extract(hour FROM t.created_at AT TIME ZONE 'America/Costa_Rica')::int,
+                extract(dow FROM t.business_date)::int, count(*), sum(t.total_amount)::text
+         FROM tickets t JOIN sorteos s ON s.id = t.sorteo_id
+         WHERE t.banca_id = $1 AND t.business_date BETWEEN $2 AND $3
+           AND s.deleted_at IS NULL AND t.deleted_at IS NULL AND t.is_active
+           AND t.status IN ('ACTIVE', 'EVALUATED', 'PAID', 'PAGADO')
+         GROUP BY 1, 2",
+    )
+    .bind(data.banca_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let mut want_hours = vec![(0i64, Decimal::ZERO); 24];
+    let mut want_days = vec![(0i64, Decimal::ZERO); 7];
+    for (hour, dow, n, amount) in &expected {
+        let amount: Decimal = amount.parse().unwrap();
+        for slot in [
+            &mut want_hours[*hour as usize],
+            &mut want_days[*dow as usize],
+        ] {
+            slot.0 += n;
+            slot.1 += amount;
+        }
+    }
+    assert!(
+        want_hours.iter().filter(|h| h.0 > 0).count() > 1,
+        "sales in several hours"
+    );
+    let slots = |v: &Value, key: &str| -> Vec<(i64, Decimal)> {
+        v["data"][key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["count"].as_i64().unwrap(), dec(&s["amount"])))
+            .collect()
+    };
+    let path = format!("/api/v1/reports/tickets/time-analysis?{range}");
+    let banca_wide = get(path.clone()).await;
+    assert_eq!(
+        slots(&banca_wide, "byHour"),
+        want_hours,
+        "time analysis by hour"
+    );
+    assert_eq!(
+        slots(&banca_wide, "byDayOfWeek"),
+        want_days,
+        "time analysis by weekday"
+    );
+    let mut sum_hours = vec![(0i64, Decimal::ZERO); 24];
+    for v in &data.ventanas {
+        let one = get(format!("{path}&ventanaId={v}")).await;
+        for (acc, (n, a)) in sum_hours.iter_mut().zip(slots(&one, "byHour")) {
+            acc.0 += n;
+            acc.1 += a;
+        }
+    }
+    assert_eq!(
+        sum_hours, want_hours,
+        "Σ per-ventana time analysis = tickets"
+    );
     conn.close().await.ok();
 }
