@@ -21,6 +21,26 @@ fn dec(v: &Value) -> Decimal {
     }
 }
 
+/// The rows of `sql`, whose `$1`, `$2` and `$3` are a banca and a range of business days.
+async fn range_rows<T>(
+    conn: &mut sqlx::PgConnection,
+    sql: &str,
+    banca: uuid::Uuid,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Vec<T>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    sqlx::query_as(sql)
+        .bind(banca)
+        .bind(from)
+        .bind(to)
+        .fetch_all(conn)
+        .await
+        .unwrap()
+}
+
 /// Σ of the money population straight from tickets and jugadas (independent of the rollups,
 /// the statements and every report): (sales, payouts, listero commission, USER commission,
 /// tickets, jugadas).
@@ -219,7 +239,8 @@ async fn every_report_agrees_with_the_statements_and_the_jugadas_to_the_cent() {
     // Most played numbers: the banca-wide analysis (read from `number_rollup`) and each
     // ventana's (read from `daily_number_sales`) equal the jugadas of the evaluated sorteos
     // of the period, number by number (the dataset leaves no ACTIVE ticket in the period).
-    let expected: Vec<(String, String)> = sqlx::query_as(
+    let expected: Vec<(String, String)> = range_rows(
+        &mut conn,
         "SELECT j.number, sum(j.amount)::text
          FROM jugadas j JOIN tickets t ON t.id = j.ticket_id
          JOIN sorteos s ON s.id = t.sorteo_id
@@ -229,13 +250,11 @@ async fn every_report_agrees_with_the_statements_and_the_jugadas_to_the_cent() {
            AND t.status IN ('ACTIVE', 'EVALUATED', 'PAID', 'PAGADO')
            AND j.is_active AND NOT j.is_excluded AND j.deleted_at IS NULL
          GROUP BY j.number ORDER BY sum(j.amount) DESC, j.number",
+        data.banca_id,
+        from,
+        to,
     )
-    .bind(data.banca_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
+    .await;
     assert!(!expected.is_empty());
     let nums = get(format!(
         "/api/v1/reports/tickets/numbers-analysis?{range}&top=100"
@@ -278,7 +297,8 @@ async fn every_report_agrees_with_the_statements_and_the_jugadas_to_the_cent() {
     // Time analysis: banca-wide (read from `sale_hour_rollup`) and each ventana's (read from
     // the tickets) equal the sold tickets of the period, hour of sale by hour of sale and
     // weekday by weekday.
-    let expected: Vec<(i32, i32, i64, String)> = sqlx::query_as(
+    let expected: Vec<(i32, i32, i64, String)> = range_rows(
+        &mut conn,
         "SELECT extract(hour FROM t.created_at AT TIME ZONE 'America/Costa_Rica')::int,
                 extract(dow FROM t.business_date)::int, count(*), sum(t.total_amount)::text
          FROM tickets t JOIN sorteos s ON s.id = t.sorteo_id
@@ -286,13 +306,11 @@ async fn every_report_agrees_with_the_statements_and_the_jugadas_to_the_cent() {
            AND s.deleted_at IS NULL AND t.deleted_at IS NULL AND t.is_active
            AND t.status IN ('ACTIVE', 'EVALUATED', 'PAID', 'PAGADO')
          GROUP BY 1, 2",
+        data.banca_id,
+        from,
+        to,
     )
-    .bind(data.banca_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
+    .await;
     let mut want_hours = vec![(0i64, Decimal::ZERO); 24];
     let mut want_days = vec![(0i64, Decimal::ZERO); 7];
     for (hour, dow, n, amount) in &expected {
