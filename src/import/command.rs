@@ -43,6 +43,7 @@ pub async fn run(args: ImportArgs, config: &Config, target: &PgPool) -> anyhow::
         rounding_report: args.rounding_report.clone(),
         batch_size: args.batch_size,
         progress: std::io::stderr().is_terminal(),
+        step_lines: !std::io::stderr().is_terminal(),
         business_tz: config.business_timezone,
     };
     if args.dry_run {

@@ -49,6 +49,8 @@ pub struct Options {
     pub batch_size: i64,
     /// Progress bars on stderr (drawn only on a terminal).
     pub progress: bool,
+    /// One line on stderr as each step ends (for logs, where no bar is drawn).
+    pub step_lines: bool,
     /// The business time zone (legacy timestamps hold UTC; business days are local).
     pub business_tz: chrono_tz::Tz,
 }
@@ -63,6 +65,7 @@ impl Options {
             rounding_report: None,
             batch_size: 1000,
             progress: false,
+            step_lines: false,
             business_tz,
         }
     }
@@ -227,6 +230,15 @@ fn bar(show: bool, name: &str) -> ProgressBar {
     b
 }
 
+/// Ends one step: its bar shows `msg` and, with [`Options::step_lines`], one line on stderr
+/// says it with the step's duration.
+fn step_done(opts: &Options, b: &ProgressBar, name: &str, msg: String, since: Instant) {
+    if opts.step_lines {
+        eprintln!("{name}: {msg} ({} ms)", since.elapsed().as_millis());
+    }
+    b.finish_with_message(msg);
+}
+
 /// Runs the import (or the verification alone) into `target` (Banca's direct pool).
 pub async fn run(target: &PgPool, opts: &Options) -> anyhow::Result<Outcome> {
     let started = Instant::now();
@@ -311,15 +323,17 @@ async fn import(
     let mut collected = Collected::default();
     let batch = opts.batch_size.max(1);
     for t in tables::TABLES {
+        let since = Instant::now();
         let b = bar(opts.progress, t.target);
         let settings = copy::Settings { tz, batch, mode };
         let o = copy::copy_table(src, dst, t, settings, &b, &mut collected).await?;
-        b.finish_with_message(format!(
+        let msg = format!(
             "{} new, {} updated, {} unchanged",
             o.inserted,
             o.updated,
             o.unchanged()
-        ));
+        );
+        step_done(opts, &b, t.target, msg, since);
         outcome.tables.push(o);
     }
     outcome.numbers_padded = query_scalar(
@@ -339,13 +353,26 @@ async fn import(
     let legacy_sorteos = copy::legacy_sorteo_ids(src).await?;
     let mut sorteos: BTreeSet<uuid::Uuid> = collected.touched;
     sorteos.extend(derived::stale_sorteos(dst, &legacy_sorteos).await?);
+    let since = Instant::now();
     let b = bar(opts.progress, "derived data");
     outcome.derived = derived::rebuild(dst, &sorteos, mode, &b).await?;
-    b.finish_with_message(format!("{} sorteos rebuilt", outcome.derived.sorteos));
+    let msg = format!("{} sorteos rebuilt", outcome.derived.sorteos);
+    step_done(opts, &b, "derived data", msg, since);
     outcome.rounded = collected.rounded;
 
     if !opts.skip_verify {
+        let since = Instant::now();
         let v = verify::verify(src, dst, tz).await?;
+        let msg = format!(
+            "{} money groups compared, {}",
+            v.groups,
+            if v.passed() {
+                "passed"
+            } else {
+                "FAILED (see the tables)"
+            }
+        );
+        step_done(opts, &ProgressBar::hidden(), "verification", msg, since);
         outcome.verification = Some(v);
     }
     Ok(())

@@ -1150,6 +1150,19 @@ async fn the_command_imports_verifies_and_refuses_bad_input() {
         "{last}"
     );
     assert!(last.contains("verification passed"), "{last}");
+    // Not on a terminal (a log): one line per step on stderr instead of bars.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for step in [
+        "bancas: 2 new, 0 updated, 0 unchanged (",
+        "tickets: ",
+        "derived data: ",
+        "verification: ",
+    ] {
+        assert!(
+            stderr.lines().any(|l| l.starts_with(step) && l.ends_with(" ms)")),
+            "{step}: {stderr}"
+        );
+    }
     assert!(stdout.contains("verification — row counts"), "{stdout}");
     assert!(
         stdout.contains(&format!("listed in {}", report.display())),
