@@ -230,13 +230,84 @@ fn bar(show: bool, name: &str) -> ProgressBar {
     b
 }
 
-/// Ends one step: its bar shows `msg` and, with [`Options::step_lines`], one line on stderr
-/// says it with the step's duration.
-fn step_done(opts: &Options, b: &ProgressBar, name: &str, msg: String, since: Instant) {
-    if opts.step_lines {
-        eprintln!("{name}: {msg} ({} ms)", since.elapsed().as_millis());
+/// How often a step that is still running says how far it is, with [`Options::step_lines`].
+const STEP_LINE_EVERY: Duration = Duration::from_secs(10);
+
+/// One step of the run (a table, the derived data, the verification): its progress bar (when
+/// `bars`) and, when `lines` ([`Options::step_lines`]: stderr is not a terminal), lines on
+/// stderr for logs — how far it is every [`STEP_LINE_EVERY`] while it runs, and what it did
+/// when it ends.
+struct Step {
+    name: &'static str,
+    bar: ProgressBar,
+    since: Instant,
+    lines: bool,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Step {
+    fn start(bars: bool, lines: bool, name: &'static str) -> Step {
+        let bar = bar(bars, name);
+        let since = Instant::now();
+        let ticker = lines.then(|| {
+            let bar = bar.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(STEP_LINE_EVERY);
+                every.tick().await;
+                loop {
+                    every.tick().await;
+                    eprintln!(
+                        "{}",
+                        step_line(name, bar.position(), bar.length(), since.elapsed())
+                    );
+                }
+            })
+        });
+        Step {
+            name,
+            bar,
+            since,
+            lines,
+            ticker,
+        }
     }
-    b.finish_with_message(msg);
+
+    /// Ends the step: the bar shows `msg`, and a line on stderr says it with the duration.
+    fn done(mut self, msg: String) {
+        if let Some(t) = self.ticker.take() {
+            t.abort();
+        }
+        if self.lines {
+            eprintln!(
+                "{}: {msg} ({} ms)",
+                self.name,
+                self.since.elapsed().as_millis()
+            );
+        }
+        self.bar.finish_with_message(msg);
+    }
+}
+
+impl Drop for Step {
+    fn drop(&mut self) {
+        // A step that failed half-way stops saying how far it is.
+        if let Some(t) = self.ticker.take() {
+            t.abort();
+        }
+    }
+}
+
+/// The line a running step writes to a log: `tickets: 48000 of 1200000 (4 %), 31 s`.
+fn step_line(name: &str, done: u64, total: Option<u64>, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs();
+    match total {
+        Some(total) if total > 0 => format!(
+            "{name}: {done} of {total} ({} %), {secs} s",
+            done.saturating_mul(100) / total
+        ),
+        _ if done > 0 => format!("{name}: {done} so far, {secs} s"),
+        _ => format!("{name}: still running, {secs} s"),
+    }
 }
 
 /// Runs the import (or the verification alone) into `target` (Banca's direct pool).
@@ -323,17 +394,15 @@ async fn import(
     let mut collected = Collected::default();
     let batch = opts.batch_size.max(1);
     for t in tables::TABLES {
-        let since = Instant::now();
-        let b = bar(opts.progress, t.target);
+        let step = Step::start(opts.progress, opts.step_lines, t.target);
         let settings = copy::Settings { tz, batch, mode };
-        let o = copy::copy_table(src, dst, t, settings, &b, &mut collected).await?;
-        let msg = format!(
+        let o = copy::copy_table(src, dst, t, settings, &step.bar, &mut collected).await?;
+        step.done(format!(
             "{} new, {} updated, {} unchanged",
             o.inserted,
             o.updated,
             o.unchanged()
-        );
-        step_done(opts, &b, t.target, msg, since);
+        ));
         outcome.tables.push(o);
     }
     outcome.numbers_padded = query_scalar(
@@ -353,17 +422,16 @@ async fn import(
     let legacy_sorteos = copy::legacy_sorteo_ids(src).await?;
     let mut sorteos: BTreeSet<uuid::Uuid> = collected.touched;
     sorteos.extend(derived::stale_sorteos(dst, &legacy_sorteos).await?);
-    let since = Instant::now();
-    let b = bar(opts.progress, "derived data");
-    outcome.derived = derived::rebuild(dst, &sorteos, mode, &b).await?;
-    let msg = format!("{} sorteos rebuilt", outcome.derived.sorteos);
-    step_done(opts, &b, "derived data", msg, since);
+    let step = Step::start(opts.progress, opts.step_lines, "derived data");
+    outcome.derived = derived::rebuild(dst, &sorteos, mode, &step.bar).await?;
+    step.done(format!("{} sorteos rebuilt", outcome.derived.sorteos));
     outcome.rounded = collected.rounded;
 
     if !opts.skip_verify {
-        let since = Instant::now();
+        // No bar (the verification has no count to show), only the log lines.
+        let step = Step::start(false, opts.step_lines, "verification");
         let v = verify::verify(src, dst, tz).await?;
-        let msg = format!(
+        step.done(format!(
             "{} money groups compared, {}",
             v.groups,
             if v.passed() {
@@ -371,9 +439,38 @@ async fn import(
             } else {
                 "FAILED (see the tables)"
             }
-        );
-        step_done(opts, &ProgressBar::hidden(), "verification", msg, since);
+        ));
         outcome.verification = Some(v);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_running_step_says_how_far_it_is() {
+        let at = Duration::from_millis(31_400);
+        assert_eq!(
+            step_line("tickets", 48_000, Some(1_200_000), at),
+            "tickets: 48000 of 1200000 (4 %), 31 s"
+        );
+        assert_eq!(
+            step_line("derived data", 3, Some(3), at),
+            "derived data: 3 of 3 (100 %), 31 s"
+        );
+        assert_eq!(
+            step_line("jugadas", 10, None, at),
+            "jugadas: 10 so far, 31 s"
+        );
+        assert_eq!(
+            step_line("verification", 0, None, at),
+            "verification: still running, 31 s"
+        );
+        assert_eq!(
+            step_line("bancas", 0, Some(0), at),
+            "bancas: still running, 31 s"
+        );
+    }
 }

@@ -1159,7 +1159,9 @@ async fn the_command_imports_verifies_and_refuses_bad_input() {
         "verification: ",
     ] {
         assert!(
-            stderr.lines().any(|l| l.starts_with(step) && l.ends_with(" ms)")),
+            stderr
+                .lines()
+                .any(|l| l.starts_with(step) && l.ends_with(" ms)")),
             "{step}: {stderr}"
         );
     }
