@@ -419,6 +419,20 @@ async fn parts(r: ApiResponse<Value>) -> Result<(Value, Value), ApiError> {
     Ok((v["data"].take(), v["meta"].take()))
 }
 
+/// [`parts`] of an answer of the report cache, with `cacheHit` in its meta and, on a hit,
+/// `totalQueries` 0 (this request ran none).
+async fn cached_parts(r: ApiResponse<Value>) -> Result<(Value, Value), ApiError> {
+    let (data, mut meta) = parts(r).await?;
+    if let Value::Object(m) = &mut meta {
+        let hit = m.get("cache").and_then(Value::as_str) == Some("hit");
+        m.insert("cacheHit".into(), Value::from(hit));
+        if hit {
+            m.insert("totalQueries".into(), Value::from(0));
+        }
+    }
+    Ok((data, meta))
+}
+
 /// Runs `query` through the report cache (or live with `refresh`), and returns its data and
 /// meta with `cacheHit`.
 async fn answer<F, Fut>(
@@ -438,15 +452,7 @@ where
     } else {
         reports::cached(state, route, scope, p, query).await?
     };
-    let (data, mut meta) = parts(r).await?;
-    if let Value::Object(m) = &mut meta {
-        let hit = m.get("cache").and_then(Value::as_str) == Some("hit");
-        m.insert("cacheHit".into(), Value::from(hit));
-        if hit {
-            // Answered from the cache: this request ran none.
-            m.insert("totalQueries".into(), Value::from(0));
-        }
-    }
+    let (data, meta) = cached_parts(r).await?;
     Ok((data, meta))
 }
 
@@ -950,15 +956,7 @@ async fn accumulated(
         },
     )
     .await?;
-    let (data, mut meta) = parts(r).await?;
-    if let Value::Object(m) = &mut meta {
-        let hit = m.get("cache").and_then(Value::as_str) == Some("hit");
-        m.insert("cacheHit".into(), Value::from(hit));
-        if hit {
-            // Answered from the cache: this request ran none.
-            m.insert("totalQueries".into(), Value::from(0));
-        }
-    }
+    let (data, meta) = cached_parts(r).await?;
     Ok(respond(data, meta))
 }
 
