@@ -259,7 +259,7 @@ fn rows_sql(grain: Grain, banca_wide: bool) -> String {
                 WHERE {where_} AND ($9::numeric IS NULL OR r.band = $9)
                 GROUP BY r.vendedor_id, r.ventana_id, r.type, r.band, r.in_band
             )
-            SELECT '00000000-0000-0000-0000-000000000000'::uuid AS loteria_id,
+            SELECT '{NO_LOTERIA}'::uuid AS loteria_id,
                    ''::text AS loteria_name, 0::int8 AS loteria_ord,
                    NULL::uuid AS sorteo_id, NULL::timestamptz AS scheduled_at,
                    NULL::date AS business_date, c.vendedor_id,

@@ -838,21 +838,19 @@ async fn by_seller_summary(
     effective: &Value,
 ) -> Result<(Vec<SellerBlock>, Value), sqlx::Error> {
     // The day rollup's rows have no lotería: the bands used per lotería are read apart.
-    let (rows, tickets, uses) = if Grain::Seller.from_day_rollup(f) {
-        let (rows, tickets, uses) = tokio::try_join!(
-            db::rows(pool, f, Grain::Seller),
-            db::tickets(pool, f, false, true),
-            db::band_uses(pool, f)
-        )?;
-        (rows, tickets, uses)
-    } else {
-        let (rows, tickets) = tokio::try_join!(
-            db::rows(pool, f, Grain::Seller),
-            db::tickets(pool, f, false, true)
-        )?;
-        let uses = bands_used(&rows);
-        (rows, tickets, uses)
+    let read_uses = async {
+        if Grain::Seller.from_day_rollup(f) {
+            db::band_uses(pool, f).await.map(Some)
+        } else {
+            Ok(None)
+        }
     };
+    let (rows, tickets, uses) = tokio::try_join!(
+        db::rows(pool, f, Grain::Seller),
+        db::tickets(pool, f, false, true),
+        read_uses
+    )?;
+    let uses = uses.unwrap_or_else(|| bands_used(&rows));
     let tickets: HashMap<(Uuid, Uuid), i64> = tickets
         .into_iter()
         .filter_map(|t| Some(((t.vendedor_id?, t.ventana_id?), t.tickets)))
