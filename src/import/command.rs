@@ -42,8 +42,11 @@ pub async fn run(args: ImportArgs, config: &Config, target: &PgPool) -> anyhow::
         skip_verify: args.no_verify,
         rounding_report: args.rounding_report.clone(),
         batch_size: args.batch_size,
-        progress: std::io::stderr().is_terminal(),
-        step_lines: !std::io::stderr().is_terminal(),
+        progress: if std::io::stderr().is_terminal() {
+            super::Progress::Bars
+        } else {
+            super::Progress::Lines
+        },
         business_tz: config.business_timezone,
     };
     if args.dry_run {

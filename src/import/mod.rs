@@ -47,12 +47,22 @@ pub struct Options {
     pub rounding_report: Option<PathBuf>,
     /// Legacy rows per page (one transaction each).
     pub batch_size: i64,
-    /// Progress bars on stderr (drawn only on a terminal).
-    pub progress: bool,
-    /// One line on stderr as each step ends (for logs, where no bar is drawn).
-    pub step_lines: bool,
+    /// How the run shows its progress on stderr.
+    pub progress: Progress,
     /// The business time zone (legacy timestamps hold UTC; business days are local).
     pub business_tz: chrono_tz::Tz,
+}
+
+/// How a run shows its progress on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing (tests, library use).
+    Quiet,
+    /// A progress bar per step (stderr is a terminal).
+    Bars,
+    /// Lines for logs (stderr is not a terminal): how far a running step is every
+    /// [`STEP_LINE_EVERY`], and what each step did when it ends.
+    Lines,
 }
 
 impl Options {
@@ -64,8 +74,7 @@ impl Options {
             skip_verify: false,
             rounding_report: None,
             batch_size: 1000,
-            progress: false,
-            step_lines: false,
+            progress: Progress::Quiet,
             business_tz,
         }
     }
@@ -215,7 +224,7 @@ async fn pending_migrations(dst: &mut PgConnection) -> usize {
         .count()
 }
 
-/// A progress bar on stderr (hidden unless `show` and stderr is a terminal).
+/// A progress bar on stderr (hidden unless `show`).
 fn bar(show: bool, name: &str) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
@@ -230,13 +239,11 @@ fn bar(show: bool, name: &str) -> ProgressBar {
     b
 }
 
-/// How often a step that is still running says how far it is, with [`Options::step_lines`].
+/// How often a step that is still running says how far it is, with [`Progress::Lines`].
 const STEP_LINE_EVERY: Duration = Duration::from_secs(10);
 
-/// One step of the run (a table, the derived data, the verification): its progress bar (when
-/// `bars`) and, when `lines` ([`Options::step_lines`]: stderr is not a terminal), lines on
-/// stderr for logs — how far it is every [`STEP_LINE_EVERY`] while it runs, and what it did
-/// when it ends.
+/// One step of the run (a table, the derived data, the verification) and its progress as
+/// [`Progress`] says: its bar, or lines for logs.
 struct Step {
     name: &'static str,
     bar: ProgressBar,
@@ -246,8 +253,10 @@ struct Step {
 }
 
 impl Step {
-    fn start(bars: bool, lines: bool, name: &'static str) -> Step {
-        let bar = bar(bars, name);
+    /// `with_bar`: the step has a count to show (a bar with [`Progress::Bars`]).
+    fn start(progress: Progress, with_bar: bool, name: &'static str) -> Step {
+        let bar = bar(with_bar && progress == Progress::Bars, name);
+        let lines = progress == Progress::Lines;
         let since = Instant::now();
         let ticker = lines.then(|| {
             let bar = bar.clone();
@@ -394,7 +403,7 @@ async fn import(
     let mut collected = Collected::default();
     let batch = opts.batch_size.max(1);
     for t in tables::TABLES {
-        let step = Step::start(opts.progress, opts.step_lines, t.target);
+        let step = Step::start(opts.progress, true, t.target);
         let settings = copy::Settings { tz, batch, mode };
         let o = copy::copy_table(src, dst, t, settings, &step.bar, &mut collected).await?;
         step.done(format!(
@@ -422,14 +431,14 @@ async fn import(
     let legacy_sorteos = copy::legacy_sorteo_ids(src).await?;
     let mut sorteos: BTreeSet<uuid::Uuid> = collected.touched;
     sorteos.extend(derived::stale_sorteos(dst, &legacy_sorteos).await?);
-    let step = Step::start(opts.progress, opts.step_lines, "derived data");
+    let step = Step::start(opts.progress, true, "derived data");
     outcome.derived = derived::rebuild(dst, &sorteos, mode, &step.bar).await?;
     step.done(format!("{} sorteos rebuilt", outcome.derived.sorteos));
     outcome.rounded = collected.rounded;
 
     if !opts.skip_verify {
         // No bar (the verification has no count to show), only the log lines.
-        let step = Step::start(false, opts.step_lines, "verification");
+        let step = Step::start(opts.progress, false, "verification");
         let v = verify::verify(src, dst, tz).await?;
         step.done(format!(
             "{} money groups compared, {}",
