@@ -528,6 +528,13 @@ async fn ganancia_balances_summary_entities_and_accumulated_balances() {
         find(&acc["data"], "entityId", va2),
         &[("remainingBalance", "8924.07")],
     );
+    // Like every dashboard answer, it says how many statements it ran (0 from the cache).
+    let queries = acc["meta"]["totalQueries"].as_u64().unwrap();
+    assert!(
+        (queries > 0) != (acc["meta"]["cacheHit"] == true),
+        "{}",
+        acc["meta"]
+    );
     let acc = ok(
         s,
         &w.admin,

@@ -947,10 +947,11 @@ async fn accumulated(
             let s = s2.clone();
             let ids = ids2.clone();
             async move {
-                let rows = svc::accumulated(&pool, &s, dimension, &ids, today).await?;
+                let (rows, n) =
+                    crate::db::counting(svc::accumulated(&pool, &s, dimension, &ids, today)).await;
                 Ok((
-                    to_json(&rows),
-                    json!({"dimension": dimension, "date": today}),
+                    to_json(&rows?),
+                    json!({"dimension": dimension, "date": today, "totalQueries": n}),
                 ))
             }
         },
